@@ -1,0 +1,4 @@
+DROP TABLE product_price_history;
+DROP TABLE products;
+DROP TABLE sellers;
+DROP EXTENSION IF EXISTS pg_trgm;

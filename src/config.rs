@@ -1,0 +1,230 @@
+//! Settings read from the environment (and an optional `.env`). Owns parsing
+//! and defaults; it never reads the environment anywhere else, and secrets are
+//! redacted from `Debug` so settings can be logged.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A string that must never be printed: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The signing algorithm tokens must use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// HMAC with SHA-256 and a shared secret (the default).
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256 and a public key.
+    Rs256,
+    /// ECDSA P-256 with SHA-256 and a public key.
+    Es256,
+}
+
+impl FromStr for JwtAlgorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "HS256" => Ok(Self::Hs256),
+            "RS256" => Ok(Self::Rs256),
+            "ES256" => Ok(Self::Es256),
+            other => Err(format!(
+                "unsupported algorithm {other:?} (use HS256, RS256 or ES256)"
+            )),
+        }
+    }
+}
+
+/// How tokens are verified (and, for `canasta token`, signed).
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// Algorithm every token must be signed with; others are rejected.
+    pub algorithm: JwtAlgorithm,
+    /// Shared secret for HS256.
+    pub secret: Option<Secret>,
+    /// PEM public key for RS256/ES256 verification.
+    pub public_key_file: Option<PathBuf>,
+    /// PEM private key for RS256/ES256, used only by `canasta token`.
+    pub private_key_file: Option<PathBuf>,
+    /// Required `iss` claim, when set.
+    pub issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    pub audience: Option<String>,
+}
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// PostgreSQL connection URL.
+    pub database_url: Secret,
+    /// Largest number of pooled connections per process.
+    pub pool_size: u32,
+    /// Longest wait for a pooled connection before answering 503.
+    pub pool_timeout: Duration,
+    /// Interface to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// Apply pending migrations when `serve` starts.
+    pub run_migrations: bool,
+    /// Origins allowed by CORS; empty means no cross-origin access.
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Token verification.
+    pub jwt: JwtSettings,
+}
+
+/// A setting that is missing or does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            message: message.into(),
+        }
+    }
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| ConfigError::new(name, format!("invalid value {raw:?}: {e}"))),
+    }
+}
+
+fn parse_bool(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(ConfigError::new(
+            name,
+            format!("expected true or false, got {v:?}"),
+        )),
+    }
+}
+
+impl JwtSettings {
+    /// Reads the `JWT_*` variables and checks they fit together.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let algorithm = parse("JWT_ALGORITHM", JwtAlgorithm::Hs256)?;
+        let settings = Self {
+            algorithm,
+            secret: var("JWT_SECRET").map(Secret::new),
+            public_key_file: var("JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
+            private_key_file: var("JWT_PRIVATE_KEY_FILE").map(PathBuf::from),
+            issuer: var("JWT_ISSUER"),
+            audience: var("JWT_AUDIENCE"),
+        };
+        match algorithm {
+            JwtAlgorithm::Hs256 => match &settings.secret {
+                None => Err(ConfigError::new("JWT_SECRET", "is required for HS256")),
+                Some(s) if s.expose().len() < 32 => Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "must be at least 32 characters",
+                )),
+                Some(_) => Ok(settings),
+            },
+            JwtAlgorithm::Rs256 | JwtAlgorithm::Es256 if settings.public_key_file.is_none() => Err(
+                ConfigError::new("JWT_PUBLIC_KEY_FILE", "is required for RS256 and ES256"),
+            ),
+            _ => Ok(settings),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads every setting from the environment, with the documented defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let database_url = var("DATABASE_URL").map(Secret::new).ok_or_else(|| {
+            ConfigError::new(
+                "DATABASE_URL",
+                "is required (postgres://user:password@host:port/db)",
+            )
+        })?;
+        let workers = match parse("WORKERS", 0usize)? {
+            0 => None,
+            n => Some(n),
+        };
+        let pool_size = parse("DATABASE_POOL_SIZE", 10u32)?;
+        if pool_size == 0 {
+            return Err(ConfigError::new("DATABASE_POOL_SIZE", "must be at least 1"));
+        }
+        Ok(Self {
+            database_url,
+            pool_size,
+            pool_timeout: Duration::from_millis(parse("DATABASE_POOL_TIMEOUT_MS", 2000u64)?),
+            host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: parse("PORT", 8080u16)?,
+            workers,
+            run_migrations: parse_bool("RUN_MIGRATIONS", true)?,
+            cors_origins: var("CORS_ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            max_body_bytes: parse("MAX_BODY_BYTES", 65_536usize)?,
+            jwt: JwtSettings::from_env()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let s = Secret::new("postgres://u:hunter2@h/db");
+        assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn algorithm_names_parse_case_insensitively() {
+        assert_eq!("rs256".parse::<JwtAlgorithm>(), Ok(JwtAlgorithm::Rs256));
+        assert!("none".parse::<JwtAlgorithm>().is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! The one error type of the service. Services and extractors return
+//! `AppError`; `http::problem` turns it into RFC 9457 problem+json. It holds
+//! no HTTP types, and internal causes stay here for the log, never for clients.
+
+use std::error::Error as StdError;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Stable machine-readable error codes clients can switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not valid JSON, or is empty.
+    MalformedJson,
+    /// The body is JSON but fields are missing, unknown, of the wrong type or invalid.
+    ValidationFailed,
+    /// A path or query parameter does not parse or is out of range.
+    InvalidParameter,
+    /// The pagination cursor was not issued by this API.
+    InvalidCursor,
+    /// The `Content-Type` is not `application/json`.
+    UnsupportedMediaType,
+    /// The body exceeds the size limit.
+    PayloadTooLarge,
+    /// No, malformed, expired or wrongly signed bearer token.
+    Unauthorized,
+    /// The caller's role or ownership does not allow this.
+    Forbidden,
+    /// The resource does not exist (or is not visible to the caller).
+    NotFound,
+    /// No route matches the path.
+    RouteNotFound,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
+    /// The request conflicts with the current state.
+    Conflict,
+    /// A product with this SKU already exists for the seller.
+    DuplicateSku,
+    /// A seller with this id already exists.
+    DuplicateSeller,
+    /// A rate with the same effective time already exists.
+    DuplicateRate,
+    /// The seller is inactive, so its catalog cannot change.
+    SellerInactive,
+    /// No USD->VES exchange rate is in effect yet.
+    NoExchangeRate,
+    /// Another transaction changed the same data; retrying may succeed.
+    ConcurrentUpdate,
+    /// The database is unreachable or the pool is exhausted; retry later.
+    ServiceUnavailable,
+    /// An unexpected server fault; details are in the server log.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire (`insufficient_stock`).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => "internal_error".into(),
+        }
+    }
+}
+
+/// One invalid field of a request, named by its JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field (`price_usd`, `lines[2].quantity`) or parameter name.
+    pub field: String,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from anything printable.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+type Cause = Box<dyn StdError + Send + Sync>;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Malformed input (400).
+    #[error("bad request: {detail}")]
+    BadRequest {
+        /// Stable code.
+        code: ErrorCode,
+        /// Human explanation.
+        detail: String,
+        /// Offending parameters, when known.
+        errors: Vec<FieldError>,
+    },
+    /// Well-formed input that breaks the rules (422).
+    #[error("validation failed")]
+    Validation {
+        /// Stable code.
+        code: ErrorCode,
+        /// Every invalid field.
+        errors: Vec<FieldError>,
+    },
+    /// Authentication missing or invalid (401).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// Authenticated but not allowed (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The resource does not exist or is hidden from the caller (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No route for the path (404).
+    #[error("no route for this path")]
+    RouteNotFound,
+    /// The path exists for other methods (405).
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// Methods the path accepts.
+        allow: Vec<String>,
+    },
+    /// Conflicts with the current state (409).
+    #[error("conflict: {detail}")]
+    Conflict {
+        /// Stable code.
+        code: ErrorCode,
+        /// Human explanation.
+        detail: String,
+    },
+    /// The body is larger than allowed (413).
+    #[error("payload too large")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Wrong content type (415).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The database is unreachable or saturated (503).
+    #[error("service unavailable")]
+    Unavailable(#[source] Cause),
+    /// Anything unexpected (500); the cause goes to the log only.
+    #[error("internal error")]
+    Internal(#[source] Cause),
+}
+
+impl AppError {
+    /// A 422 for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            code: ErrorCode::ValidationFailed,
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// A 400 for a single bad parameter.
+    pub fn bad_parameter(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let (field, message) = (field.into(), message.into());
+        Self::BadRequest {
+            code: ErrorCode::InvalidParameter,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// A 409 with a code.
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 403 with an explanation.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::Forbidden(detail.into())
+    }
+
+    /// A 500 wrapping an unexpected cause.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::BadRequest { code, .. } | Self::Validation { code, .. } => *code,
+            Self::Conflict { code, .. } => *code,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::RouteNotFound => ErrorCode::RouteNotFound,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => Self::NotFound("resource"),
+            DieselError::DatabaseError(kind, ref info) => match kind {
+                DatabaseErrorKind::UniqueViolation => Self::conflict(
+                    ErrorCode::Conflict,
+                    "the request conflicts with an existing resource",
+                ),
+                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::ForeignKeyViolation => {
+                    log::warn!("constraint rejected a write: {}", info.message());
+                    Self::conflict(
+                        ErrorCode::Conflict,
+                        "the request conflicts with the current state",
+                    )
+                }
+                DatabaseErrorKind::SerializationFailure => Self::conflict(
+                    ErrorCode::ConcurrentUpdate,
+                    "a concurrent request changed the same data; retry",
+                ),
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    Self::Unavailable(Box::new(err))
+                }
+                _ => Self::Internal(Box::new(err)),
+            },
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(Box::new(err))
+    }
+}

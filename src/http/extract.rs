@@ -1,0 +1,300 @@
+//! Extractors that turn a request into typed, checked inputs: the caller
+//! (`AuthUser`, `MaybeAuthUser`), a validated JSON body (`ValidatedJson`),
+//! and the error handlers that make actix's own path and query failures
+//! problem+json.
+
+use std::borrow::Cow;
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::error::{PathError, PayloadError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::auth::{JwtKeys, Principal};
+use crate::error::{AppError, ErrorCode, FieldError};
+
+fn bearer(req: &HttpRequest) -> Result<Option<&str>, AppError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("the Authorization header is not text".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(AppError::Unauthorized(
+            "use the Authorization: Bearer <token> scheme".into(),
+        )),
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Option<Principal>, AppError> {
+    let Some(token) = bearer(req)? else {
+        return Ok(None);
+    };
+    let keys = req
+        .app_data::<web::Data<JwtKeys>>()
+        .ok_or_else(|| AppError::internal("JwtKeys missing from app data"))?;
+    keys.verify(token).map(Some)
+}
+
+/// The authenticated caller; 401 when the token is missing or invalid.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Principal);
+
+impl Deref for AuthUser {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|p| {
+            p.map(AuthUser)
+                .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))
+        }))
+    }
+}
+
+/// The caller when a token is sent; an invalid token is still 401.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<Principal>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).map(MaybeAuthUser))
+    }
+}
+
+/// The largest accepted JSON body, set once in app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body that parsed, had no unknown fields, and passed validation.
+/// 415 for another content type, 413 when too large, 400 for broken JSON,
+/// 422 naming every bad field otherwise.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T> ValidatedJson<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON),
+        _ => false,
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(65_536, |l| l.0);
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => AppError::PayloadTooLarge { limit },
+                _ => AppError::BadRequest {
+                    code: ErrorCode::MalformedJson,
+                    detail: "the request body could not be read".into(),
+                    errors: vec![],
+                },
+            })?;
+            if bytes.len() > limit {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            let value = parse_json::<T>(&bytes)?;
+            value.validate().map_err(validation_problem)?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+/// Parses JSON, naming the field on type errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    use serde_json::error::Category;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::BadRequest {
+            code: ErrorCode::MalformedJson,
+            detail: "the request body is empty".into(),
+            errors: vec![],
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                AppError::Validation {
+                    code: ErrorCode::ValidationFailed,
+                    errors: vec![FieldError::new(field, message)],
+                }
+            }
+            _ => AppError::BadRequest {
+                code: ErrorCode::MalformedJson,
+                detail: format!("the body is not valid JSON: {inner}"),
+                errors: vec![],
+            },
+        }
+    })
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn message_of(err: &validator::ValidationError) -> String {
+    if let Some(m) = &err.message {
+        return m.to_string();
+    }
+    let param = |k: &str| err.params.get(k).map(|v| v.to_string());
+    match err.code.as_ref() {
+        "length" => match (param("min"), param("max"), param("equal")) {
+            (_, _, Some(eq)) => format!("must have length {eq}"),
+            (Some(min), Some(max), _) => format!("length must be between {min} and {max}"),
+            (Some(min), None, _) => format!("length must be at least {min}"),
+            (None, Some(max), _) => format!("length must be at most {max}"),
+            _ => "has an invalid length".into(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".into(),
+        },
+        "url" => "must be a valid URL".into(),
+        "email" => "must be a valid email address".into(),
+        "regex" => "has an invalid format".into(),
+        code => format!("is invalid ({code})"),
+    }
+}
+
+fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                out.extend(
+                    list.iter()
+                        .map(|e| FieldError::new(path.clone(), message_of(e))),
+                );
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(&path, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    flatten(&format!("{path}[{i}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+/// A 422 listing every field `validator` rejected, sorted by field.
+pub fn validation_problem(errors: ValidationErrors) -> AppError {
+    let mut out = Vec::new();
+    flatten("", &errors, &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    AppError::Validation {
+        code: ErrorCode::ValidationFailed,
+        errors: out,
+    }
+}
+
+/// Turns a `validator` failure on query parameters into a 400.
+pub fn parameter_problem(errors: ValidationErrors) -> AppError {
+    match validation_problem(errors) {
+        AppError::Validation { errors, .. } => AppError::BadRequest {
+            code: ErrorCode::InvalidParameter,
+            detail: errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            errors,
+        },
+        other => other,
+    }
+}
+
+/// Error handler for `web::Path`: 400 problem+json.
+pub fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
+    let message: Cow<'static, str> = match &err {
+        PathError::Deserialize(e) => Cow::Owned(e.to_string()),
+        _ => Cow::Borrowed("invalid path parameter"),
+    };
+    AppError::bad_parameter("path", message).into()
+}
+
+/// Error handler for `web::Query`: 400 problem+json naming the parameter.
+pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = match &err {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        _ => "invalid query string".to_string(),
+    };
+    AppError::bad_parameter("query", message).into()
+}
+
+/// Validates an already-parsed query struct, answering 400 on failure.
+pub fn check_query<T: Validate>(query: &T) -> Result<(), AppError> {
+    query.validate().map_err(parameter_problem)
+}
+
+/// Validator: rejects text that is only white space (empty text is left to
+/// the length rule, so a field is not reported twice).
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if !value.is_empty() && value.trim().is_empty() {
+        let mut err = validator::ValidationError::new("blank");
+        err.message = Some("must not be blank".into());
+        Err(err)
+    } else {
+        Ok(())
+    }
+}

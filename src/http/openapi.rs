@@ -1,0 +1,170 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
+//! attributes. Shared error answers (401, 400, 413, 415, 422, 500, 503) are
+//! added to each operation by rule here, so every operation lists what it
+//! can really answer without repeating it in every attribute.
+
+use actix_web::{App, HttpResponse, web};
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{ErrorCode, FieldError};
+use crate::http::problem::Problem;
+use crate::http::routes;
+
+/// The document's fixed parts; paths are collected from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "canasta API",
+        description = "Cart, checkout, order, inventory and reporting API of a Venezuelan marketplace. \
+Prices are set in USD and shown in USD and VES; money is always a decimal string. \
+Errors are RFC 9457 `application/problem+json` with a stable `code`. \
+Lists use cursor pagination (`limit`, `cursor` -> `next_cursor`).",
+        contact(name = "canasta team", email = "api@canasta.example"),
+        license(name = "MIT", identifier = "MIT")
+    ),
+    servers((url = "/", description = "This server")),
+    security(("bearer_auth" = [])),
+    modifiers(&BearerAuth),
+    components(schemas(Problem, ErrorCode, FieldError)),
+    tags(
+        (name = "health", description = "Liveness and readiness probes."),
+        (name = "sellers", description = "The marketplace's sellers (shops)."),
+        (name = "products", description = "Sellers' catalogs, priced in USD and shown in VES too."),
+        (name = "exchange-rates", description = "USD->VES exchange rates, kept as history."),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_auth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT from the marketplace's identity service (or `canasta token` in development).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+/// The shared responses and the rule for when an operation can give each.
+fn shared_responses() -> Value {
+    let mut unauthorized =
+        problem_response("No, malformed, expired or wrongly signed bearer token (`unauthorized`)");
+    unauthorized["headers"] = json!({
+        "WWW-Authenticate": {"description": "`Bearer`, per RFC 6750", "schema": {"type": "string"}}
+    });
+    let mut unavailable =
+        problem_response("The database is unavailable; retry later (`service_unavailable`)");
+    unavailable["headers"] = json!({
+        "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+    });
+    json!({
+        "BadRequest": problem_response("Malformed JSON or an invalid path or query parameter (`malformed_json`, `invalid_parameter`, `invalid_cursor`)"),
+        "Unauthorized": unauthorized,
+        "PayloadTooLarge": problem_response("The body exceeds the size limit (`payload_too_large`)"),
+        "UnsupportedMediaType": problem_response("The body is not `application/json` (`unsupported_media_type`)"),
+        "ValidationFailed": problem_response("Fields are missing, unknown, of the wrong type or invalid; `errors` lists each (`validation_failed`)"),
+        "InternalError": problem_response("An unexpected fault; nothing internal is disclosed (`internal_error`)"),
+        "ServiceUnavailable": unavailable,
+    })
+}
+
+fn is_public(op: &Value) -> bool {
+    op.get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|reqs| {
+            reqs.iter()
+                .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        })
+}
+
+fn add_shared_responses(spec: &mut Value) {
+    spec["components"]["responses"] = shared_responses();
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (_, op) in item.iter_mut() {
+            let has_params = op.get("parameters").is_some();
+            let has_body = op.get("requestBody").is_some();
+            let public = is_public(op);
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut add = |status: &str, name: &str| {
+                responses
+                    .entry(status)
+                    .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
+            };
+            if path == "/healthz" {
+                continue;
+            }
+            if has_params || has_body {
+                add("400", "BadRequest");
+            }
+            if !public {
+                add("401", "Unauthorized");
+            }
+            if has_body {
+                add("413", "PayloadTooLarge");
+                add("415", "UnsupportedMediaType");
+                add("422", "ValidationFailed");
+            }
+            add("500", "InternalError");
+            add("503", "ServiceUnavailable");
+        }
+    }
+}
+
+/// The complete document as JSON.
+pub fn spec() -> Value {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    // Serialising the generated document cannot fail: it is plain data.
+    let mut value = serde_json::to_value(&api).expect("the OpenAPI document serialises");
+    add_shared_responses(&mut value);
+    value
+}
+
+/// The document as the pretty JSON committed at `openapi/openapi.json`.
+pub fn spec_json() -> String {
+    let mut text = serde_json::to_string_pretty(&spec()).expect("the OpenAPI document serialises");
+    text.push('\n');
+    text
+}
+
+/// The served document, computed once at startup.
+#[derive(Debug, Clone)]
+pub struct SpecJson(pub String);
+
+/// Serves the OpenAPI document at `/api/v1/openapi.json`.
+pub async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
+}

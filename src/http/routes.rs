@@ -1,0 +1,94 @@
+//! Every route of the service, in one place, and the fallback that answers
+//! 404 or 405 (with `Allow`) as problem+json for paths no route takes.
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::AppError;
+use crate::http::{health, openapi};
+use crate::{products, rates, sellers};
+
+/// Registers the health probes and the `/api/v1` API. Handlers registered
+/// with `.service` appear in the OpenAPI document; `.route` ones do not.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::liveness)
+        .service(health::readiness)
+        .service(
+            scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi::serve_spec))
+                .service(sellers::api::create_seller)
+                .service(sellers::api::list_sellers)
+                .service(sellers::api::get_seller)
+                .service(sellers::api::update_seller)
+                .service(products::api::create_product)
+                .service(products::api::list_products)
+                .service(products::api::get_product)
+                .service(products::api::update_product)
+                .service(products::api::deactivate_product)
+                .service(products::api::list_product_price_history)
+                .service(rates::api::create_exchange_rate)
+                .service(rates::api::get_current_exchange_rate)
+                .service(rates::api::list_exchange_rates),
+        );
+}
+
+/// The paths the service answers and the methods each accepts.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// Builds the table from the OpenAPI document plus the undocumented routes.
+    pub fn from_spec(spec: &serde_json::Value) -> Self {
+        let mut routes: Vec<(ResourceDef, Vec<String>)> = spec["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let methods = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(m, _)| m.to_ascii_uppercase())
+                    .filter(|m| Method::from_bytes(m.as_bytes()).is_ok())
+                    .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        for extra in ["/api/v1/openapi.json", "/docs"] {
+            routes.push((ResourceDef::new(extra), vec!["GET".into()]));
+        }
+        Self { routes }
+    }
+
+    /// The methods accepted at `path`, if any route matches it.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let mut allow: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
+        if allow.is_empty() {
+            return None;
+        }
+        allow.sort();
+        allow.dedup();
+        Some(allow)
+    }
+}
+
+/// Default service: 405 with `Allow` when the path exists, 404 otherwise.
+pub async fn fallback(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, AppError> {
+    Err(match table.allowed(req.path()) {
+        Some(allow) => AppError::MethodNotAllowed { allow },
+        None => AppError::RouteNotFound,
+    })
+}

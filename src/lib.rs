@@ -1,0 +1,17 @@
+//! canasta: the cart, checkout, order, inventory and reporting backend of a
+//! Venezuelan marketplace. Each domain is a folder (`api` -> `service` ->
+//! `repo`); shared plumbing (configuration, database, errors, HTTP glue,
+//! money) lives beside them.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod money;
+pub mod products;
+pub mod rates;
+pub mod seed;
+pub mod sellers;
+pub mod startup;

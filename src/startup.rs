@@ -1,0 +1,155 @@
+//! Building and running the HTTP server: `Application::build` binds the
+//! listener (port 0 picks a free port, which tests use) and wires the pool,
+//! keys, limits, middleware and routes.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Condition, Logger};
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::auth::{JwtKeys, KeyError};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::http::extract::{BodyLimit, path_error, query_error};
+use crate::http::openapi::{self, SpecJson};
+use crate::http::routes::{self, RouteTable};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The token keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// The database could not be migrated.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Loads keys, builds the pool, applies migrations when configured, and
+    /// binds the listener.
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        let keys = JwtKeys::from_settings(&settings.jwt)?;
+        let pool = db::pool(
+            settings.database_url.expose(),
+            settings.pool_size,
+            settings.pool_timeout,
+        );
+        if settings.run_migrations {
+            let mut conn = pool
+                .get()
+                .map_err(|e| StartupError::Migrate(format!("database unreachable: {e}")))?;
+            let applied =
+                db::migrate(&mut conn).map_err(|e| StartupError::Migrate(format!("{e:?}")))?;
+            for name in applied {
+                log::info!("applied migration {name}");
+            }
+        }
+        let addr = format!("{}:{}", settings.host, settings.port);
+        let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?
+            .port();
+        let server = serve(listener, pool.clone(), keys, &settings).map_err(|source| {
+            StartupError::Bind {
+                addr: format!("{}:{port}", settings.host),
+                source,
+            }
+        })?;
+        Ok(Self { port, server, pool })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses (for jobs started beside it).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Runs until the server is stopped (SIGINT/SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| match origin.as_str() {
+            "*" => cors.allow_any_origin(),
+            o => cors.allowed_origin(o),
+        })
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "idempotency-key",
+        ])
+        .expose_headers(["etag", "location", "retry-after"])
+        .max_age(3600)
+}
+
+fn serve(
+    listener: TcpListener,
+    pool: DbPool,
+    keys: JwtKeys,
+    settings: &Settings,
+) -> std::io::Result<Server> {
+    let spec = openapi::spec();
+    let table = web::Data::new(RouteTable::from_spec(&spec));
+    let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
+    let pool = web::Data::new(pool);
+    let keys = web::Data::new(keys);
+    let limit = settings.max_body_bytes;
+    let origins = settings.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+            .app_data(pool.clone())
+            .app_data(keys.clone())
+            .app_data(table.clone())
+            .app_data(spec_json.clone())
+            .app_data(BodyLimit(limit))
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .into_utoipa_app()
+            .configure(routes::configure)
+            .into_app()
+            .service(Scalar::with_url("/docs", spec.clone()).title("canasta API"))
+            .default_service(web::to(routes::fallback))
+    })
+    .listen(listener)?;
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

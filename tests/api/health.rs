@@ -1,0 +1,106 @@
+//! Liveness, readiness, and behaviour while the database is away.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use crate::helpers::{TestApp, TestDb, client, send, start_server, test_settings, url_with_db};
+
+#[actix_web::test]
+async fn liveness_answers_ok() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/healthz", None).await;
+    resp.assert_status(200);
+    assert_eq!(resp.body["status"], "ok");
+}
+
+#[actix_web::test]
+async fn readiness_answers_ok_when_the_database_answers() {
+    let app = TestApp::spawn().await;
+    app.get("/readyz", None).await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn an_unreachable_database_gives_a_fast_503_problem_not_a_hang() {
+    let mut settings = test_settings("postgres://canasta:canasta@127.0.0.1:1/nowhere".into());
+    settings.pool_timeout = Duration::from_millis(500);
+    let address = start_server(settings);
+    let client = client();
+    for path in [
+        "/readyz",
+        "/api/v1/products",
+        "/api/v1/exchange-rates/current",
+    ] {
+        let started = Instant::now();
+        let resp = send(
+            &client,
+            awc::http::Method::GET,
+            &format!("{address}{path}"),
+            &[],
+            vec![],
+        )
+        .await;
+        resp.assert_problem(503, "service_unavailable");
+        assert_eq!(resp.header("retry-after"), Some("1"));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+    }
+    // Liveness does not depend on the database.
+    send(
+        &client,
+        awc::http::Method::GET,
+        &format!("{address}/healthz"),
+        &[],
+        vec![],
+    )
+    .await
+    .assert_status(200);
+}
+
+#[actix_web::test]
+async fn the_service_recovers_by_itself_when_the_database_comes_back() {
+    // The server starts while its database does not exist yet (an outage),
+    // then the database appears: the next requests succeed without a restart.
+    let name = format!("canasta_test_{}", uuid::Uuid::now_v7().simple());
+    let mut settings = test_settings(url_with_db(&name));
+    settings.pool_timeout = Duration::from_millis(300);
+    let address = start_server(settings);
+    let client = client();
+    let readyz = format!("{address}/readyz");
+    let ready = || send(&client, awc::http::Method::GET, &readyz, &[], vec![]);
+    ready().await.assert_problem(503, "service_unavailable");
+
+    let db = TestDb::create();
+    let mut conn = PgConnection::establish(&url_with_db("postgres")).unwrap();
+    diesel::sql_query(format!(
+        "ALTER DATABASE \"{}\" RENAME TO \"{name}\"",
+        db.name
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let renamed = TestDb { name };
+    std::mem::forget(db);
+
+    let mut status = 0;
+    for _ in 0..50 {
+        status = ready().await.status;
+        if status == 200 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the service did not recover");
+    send(
+        &client,
+        awc::http::Method::GET,
+        &format!("{address}/api/v1/products"),
+        &[],
+        vec![],
+    )
+    .await
+    .assert_status(200);
+    drop(renamed);
+}
