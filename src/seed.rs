@@ -205,11 +205,11 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "seed: {sellers_added} sellers and {products_added} products added ({} and {} exist); {rate_note}",
+        "# seed: {sellers_added} sellers and {products_added} products added ({} and {} exist); {rate_note}",
         SELLERS.len(),
         PRODUCTS.len()
     );
-    let _ = writeln!(out, "tokens valid for 24h:");
+    let _ = writeln!(out, "# demo tokens, valid for 24h (source this file in a shell)");
     let _ = writeln!(out, "CUSTOMER_TOKEN={customer}");
     let _ = writeln!(out, "SELLER_TOKEN={seller}");
     let _ = writeln!(out, "ADMIN_TOKEN={admin_token}");

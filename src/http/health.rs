@@ -16,7 +16,9 @@ pub struct HealthResponse {
     pub status: &'static str,
 }
 
-/// Reports that the process is alive; never touches the database.
+/// Reports that the process is alive.
+///
+/// Never touches the database: use it as a liveness probe.
 #[utoipa::path(
     tag = "health",
     operation_id = "get_liveness",
@@ -28,7 +30,9 @@ pub async fn liveness() -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
-/// Reports whether the database answers; 503 when it does not.
+/// Reports whether the database answers.
+///
+/// Use it as a readiness probe: 503 while the database is unreachable.
 #[utoipa::path(
     tag = "health",
     operation_id = "get_readiness",

@@ -581,6 +581,9 @@ pub async fn deactivate_product(
 }
 
 /// Lists a product's price changes, newest first.
+///
+/// Visible to whoever may see the product. The first entry has no
+/// `old_price_usd`: it is the price the product was created with.
 #[utoipa::path(
     tag = "products",
     operation_id = "list_product_price_history",

@@ -123,6 +123,9 @@ pub async fn create_exchange_rate(
 }
 
 /// Reads the exchange rate in effect now.
+///
+/// Public. The rate with the latest `effective_at` that is not in the
+/// future; VES prices everywhere are computed with it.
 #[utoipa::path(
     tag = "exchange-rates",
     operation_id = "get_current_exchange_rate",
@@ -142,6 +145,9 @@ pub async fn get_current_exchange_rate(
 }
 
 /// Lists the exchange-rate history, newest first.
+///
+/// Public. Filter by effective time with `from` (inclusive) and `to`
+/// (exclusive); rates scheduled for the future are included.
 #[utoipa::path(
     tag = "exchange-rates",
     operation_id = "list_exchange_rates",
