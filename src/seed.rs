@@ -209,7 +209,10 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
         SELLERS.len(),
         PRODUCTS.len()
     );
-    let _ = writeln!(out, "# demo tokens, valid for 24h (source this file in a shell)");
+    let _ = writeln!(
+        out,
+        "# demo tokens, valid for 24h (source this file in a shell)"
+    );
     let _ = writeln!(out, "CUSTOMER_TOKEN={customer}");
     let _ = writeln!(out, "SELLER_TOKEN={seller}");
     let _ = writeln!(out, "ADMIN_TOKEN={admin_token}");

@@ -173,3 +173,46 @@ async fn issuer_is_checked_when_configured() {
     .await
     .assert_status(201);
 }
+
+fn es256_settings(with_private: bool) -> JwtSettings {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    JwtSettings {
+        algorithm: JwtAlgorithm::Es256,
+        secret: None,
+        public_key_file: Some(format!("{dir}/es256-public.pem").into()),
+        private_key_file: with_private.then(|| format!("{dir}/es256-private.pem").into()),
+        issuer: None,
+        audience: None,
+    }
+}
+
+#[actix_web::test]
+async fn an_es256_public_key_verifies_tokens_and_hs256_ones_are_refused() {
+    let app = TestApp::spawn_with(|s| s.jwt = es256_settings(false)).await;
+    let signer = JwtKeys::from_settings(&es256_settings(true)).unwrap();
+    let token = signer
+        .mint(
+            Uuid::now_v7(),
+            &[Role::Admin],
+            None,
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    app.post(
+        "/api/v1/exchange-rates",
+        Some(&token),
+        json!({"rate": "40", "source": "bcv"}),
+    )
+    .await
+    .assert_status(201);
+    // A token signed with HS256 (for instance with the public key as the secret) is refused.
+    let hs = keys(SECRET, None)
+        .mint(
+            Uuid::now_v7(),
+            &[Role::Admin],
+            None,
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    assert_rejected(&app, &hs).await;
+}

@@ -9,4 +9,5 @@ mod helpers;
 mod migrations;
 mod products;
 mod rates;
+mod seed;
 mod sellers;
