@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API (applies migrations first unless RUN_MIGRATIONS=false).
     Serve,
+    /// Run only the background jobs (reservation expiry), for scale-out.
+    Worker,
     /// Apply pending database migrations, or revert them all with --revert-all.
     Migrate {
         /// Revert every migration instead (destroys data).
@@ -93,6 +95,7 @@ pub fn main() -> Result<(), CliError> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
+        Command::Worker => worker(),
         Command::Migrate { revert_all } => migrate(revert_all),
         Command::Seed => {
             let settings = Settings::from_env()?;
@@ -151,6 +154,21 @@ fn migrate(revert_all: bool) -> Result<(), CliError> {
             println!("  {name}");
         }
     }
+    Ok(())
+}
+
+fn worker() -> Result<(), CliError> {
+    let settings = Settings::from_env()?;
+    let pool = db::pool(
+        settings.database_url.expose(),
+        settings.pool_size,
+        settings.pool_timeout,
+    );
+    log::info!(
+        "canasta worker running jobs every {:?}",
+        settings.job_interval
+    );
+    actix_web::rt::System::new().block_on(crate::jobs::run(pool, settings.job_interval));
     Ok(())
 }
 

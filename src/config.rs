@@ -92,6 +92,10 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Run the background jobs inside `serve`.
+    pub run_jobs: bool,
+    /// How often the jobs wake up.
+    pub job_interval: Duration,
     /// Token verification.
     pub jwt: JwtSettings,
 }
@@ -207,6 +211,8 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             max_body_bytes: parse("MAX_BODY_BYTES", 65_536usize)?,
+            run_jobs: parse_bool("RUN_JOBS", true)?,
+            job_interval: Duration::from_millis(parse("JOB_INTERVAL_MS", 1000u64)?.max(10)),
             jwt: JwtSettings::from_env()?,
         })
     }

@@ -46,6 +46,14 @@ pub enum ErrorCode {
     SellerInactive,
     /// No USD->VES exchange rate is in effect yet.
     NoExchangeRate,
+    /// Not enough available stock; `shortages` lists every short product.
+    InsufficientStock,
+    /// The stock change would break an invariant (remove reserved units, exceed limits).
+    StockConflict,
+    /// The reservation has already ended (committed, released or expired).
+    ReservationNotActive,
+    /// The alert is not open (already acknowledged or cleared).
+    AlertNotOpen,
     /// Another transaction changed the same data; retrying may succeed.
     ConcurrentUpdate,
     /// The database is unreachable or the pool is exhausted; retry later.
@@ -81,6 +89,17 @@ impl FieldError {
             message: message.into(),
         }
     }
+}
+
+/// A product that cannot supply what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Shortage {
+    /// The product.
+    pub product_id: uuid::Uuid,
+    /// Units asked for (summed over all lines of the product).
+    pub requested: i64,
+    /// Units available now.
+    pub available: i64,
 }
 
 type Cause = Box<dyn StdError + Send + Sync>;
@@ -132,6 +151,9 @@ pub enum AppError {
         /// Human explanation.
         detail: String,
     },
+    /// Not enough stock for one or more products (409).
+    #[error("insufficient stock for {} product(s)", .0.len())]
+    InsufficientStock(Vec<Shortage>),
     /// The body is larger than allowed (413).
     #[error("payload too large")]
     PayloadTooLarge {
@@ -191,6 +213,7 @@ impl AppError {
         match self {
             Self::BadRequest { code, .. } | Self::Validation { code, .. } => *code,
             Self::Conflict { code, .. } => *code,
+            Self::InsufficientStock(_) => ErrorCode::InsufficientStock,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,

@@ -45,8 +45,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Loads keys, builds the pool, applies migrations when configured, and
-    /// binds the listener.
+    /// Loads keys, builds the pool, applies migrations when configured, binds
+    /// the listener, and starts the background jobs when configured. Must be
+    /// called inside an actix runtime.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let keys = JwtKeys::from_settings(&settings.jwt)?;
         let pool = db::pool(
@@ -79,6 +80,9 @@ impl Application {
                 source,
             }
         })?;
+        if settings.run_jobs {
+            actix_web::rt::spawn(crate::jobs::run(pool.clone(), settings.job_interval));
+        }
         Ok(Self { port, server, pool })
     }
 

@@ -3,6 +3,7 @@
 //! business rules and no queries live here.
 
 pub mod schema;
+pub mod text_enum;
 
 use std::time::Duration;
 

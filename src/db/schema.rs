@@ -55,9 +55,104 @@ diesel::table! {
 diesel::joinable!(product_price_history -> products (product_id));
 diesel::joinable!(products -> sellers (seller_id));
 
+diesel::table! {
+    stock_levels (product_id) {
+        product_id -> Uuid,
+        on_hand -> Int4,
+        reserved -> Int4,
+        safety_stock -> Int4,
+        low_stock_threshold -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reservations (id) {
+        id -> Uuid,
+        owner_type -> Text,
+        owner_id -> Uuid,
+        status -> Text,
+        expires_at -> Timestamptz,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reservation_lines (reservation_id, product_id) {
+        reservation_id -> Uuid,
+        product_id -> Uuid,
+        quantity -> Int4,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> Uuid,
+        product_id -> Uuid,
+        on_hand_delta -> Int4,
+        reserved_delta -> Int4,
+        on_hand_after -> Int4,
+        reserved_after -> Int4,
+        reason -> Text,
+        reservation_id -> Nullable<Uuid>,
+        owner_type -> Nullable<Text>,
+        owner_id -> Nullable<Uuid>,
+        reference -> Nullable<Text>,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Nullable<Text>,
+        note -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stock_alerts (id) {
+        id -> Uuid,
+        product_id -> Uuid,
+        seller_id -> Uuid,
+        available -> Int4,
+        threshold -> Int4,
+        status -> Text,
+        raised_at -> Timestamptz,
+        acknowledged_at -> Nullable<Timestamptz>,
+        acknowledged_by -> Nullable<Uuid>,
+        cleared_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        topic -> Text,
+        aggregate_id -> Uuid,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        available_at -> Timestamptz,
+        attempts -> Int4,
+        delivered_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(stock_levels -> products (product_id));
+diesel::joinable!(reservation_lines -> reservations (reservation_id));
+diesel::joinable!(reservation_lines -> products (product_id));
+diesel::joinable!(stock_movements -> products (product_id));
+diesel::joinable!(stock_alerts -> products (product_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     exchange_rates,
+    outbox,
     product_price_history,
     products,
+    reservation_lines,
+    reservations,
     sellers,
+    stock_alerts,
+    stock_levels,
+    stock_movements,
 );

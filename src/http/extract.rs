@@ -161,10 +161,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         match inner.classify() {
             Category::Data => {
                 let message = strip_position(&inner.to_string());
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
+                // serde reports a missing field at its parent; name the field itself.
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split_once('`'))
+                    .map(|(name, _)| name.to_string());
+                let field = match (missing, path.as_str()) {
+                    (Some(name), ".") => name,
+                    (Some(name), parent) => format!("{parent}.{name}"),
+                    (None, ".") => "body".to_string(),
+                    (None, _) => path,
                 };
                 AppError::Validation {
                     code: ErrorCode::ValidationFailed,

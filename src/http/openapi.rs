@@ -34,6 +34,8 @@ Lists use cursor pagination (`limit`, `cursor` -> `next_cursor`).",
         (name = "sellers", description = "The marketplace's sellers (shops)."),
         (name = "products", description = "Sellers' catalogs, priced in USD and shown in VES too."),
         (name = "exchange-rates", description = "USD->VES exchange rates, kept as history."),
+        (name = "inventory", description = "Stock levels, the movement ledger, availability and low-stock alerts."),
+        (name = "reservations", description = "Stock held for checkouts, carts and orders; every hold ends (committed, released or expired)."),
     )
 )]
 pub struct ApiDoc;

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError, Shortage};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -34,6 +34,9 @@ pub struct Problem {
     /// Every invalid field or parameter, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Every product short of stock, for `insufficient_stock`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shortages: Vec<Shortage>,
 }
 
 fn status_of(err: &AppError) -> StatusCode {
@@ -44,7 +47,7 @@ fn status_of(err: &AppError) -> StatusCode {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) | AppError::RouteNotFound => StatusCode::NOT_FOUND,
         AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Conflict { .. } | AppError::InsufficientStock(_) => StatusCode::CONFLICT,
         AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -85,6 +88,10 @@ impl Problem {
                 (format!("this path accepts {}", allow.join(", ")), vec![])
             }
             AppError::Conflict { detail, .. } => (detail.clone(), vec![]),
+            AppError::InsufficientStock(s) => (
+                format!("not enough stock for {} product(s)", s.len()),
+                vec![],
+            ),
             AppError::PayloadTooLarge { limit } => {
                 (format!("the body exceeds {limit} bytes"), vec![])
             }
@@ -101,6 +108,10 @@ impl Problem {
             detail,
             code,
             errors,
+            shortages: match err {
+                AppError::InsufficientStock(s) => s.clone(),
+                _ => vec![],
+            },
         }
     }
 }

@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
 use crate::http::{health, openapi};
-use crate::{products, rates, sellers};
+use crate::{inventory, products, rates, sellers};
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -31,7 +31,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(products::api::list_product_price_history)
                 .service(rates::api::create_exchange_rate)
                 .service(rates::api::get_current_exchange_rate)
-                .service(rates::api::list_exchange_rates),
+                .service(rates::api::list_exchange_rates)
+                .service(inventory::api::get_stock)
+                .service(inventory::api::set_stock)
+                .service(inventory::api::adjust_stock)
+                .service(inventory::api::restock)
+                .service(inventory::api::list_stock_movements)
+                .service(inventory::api::check_availability)
+                .service(inventory::api::create_reservation)
+                .service(inventory::api::get_reservation)
+                .service(inventory::api::release_reservation)
+                .service(inventory::api::commit_reservation)
+                .service(inventory::api::extend_reservation)
+                .service(inventory::api::list_stock_alerts)
+                .service(inventory::api::acknowledge_stock_alert),
         );
 }
 

@@ -180,6 +180,8 @@ pub fn test_settings(database_url: String) -> Settings {
         run_migrations: false,
         cors_origins: vec![],
         max_body_bytes: 65_536,
+        run_jobs: false,
+        job_interval: Duration::from_millis(100),
         jwt: JwtSettings {
             algorithm: JwtAlgorithm::Hs256,
             secret: Some(Secret::new(SECRET)),
@@ -477,5 +479,89 @@ pub async fn send(
         headers: res.headers().clone(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         text,
+    }
+}
+
+impl TestApp {
+    /// Creates a seller and a product with `on_hand` units; returns (seller, product).
+    pub async fn stocked_product(&self, on_hand: i32) -> (Uuid, Uuid) {
+        let seller = self.create_seller().await;
+        let sku = format!("SKU-{}", Uuid::now_v7().simple());
+        let product = self.create_product(seller, &sku, "5.00").await["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        self.put(
+            &format!("/api/v1/inventory/{product}"),
+            Some(&self.seller(seller)),
+            json!({"on_hand": on_hand}),
+        )
+        .await
+        .assert_status(200);
+        (seller, product)
+    }
+
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PUT, path, token, Some(&body)).await
+    }
+
+    /// Asks for a reservation of `lines` (product, quantity) as an admin.
+    pub async fn reserve(&self, lines: &[(Uuid, i32)]) -> Resp {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(p, q)| json!({"product_id": p, "quantity": q}))
+            .collect();
+        self.post(
+            "/api/v1/reservations",
+            Some(&self.admin()),
+            json!({"owner_type": "checkout", "owner_id": Uuid::now_v7(), "lines": lines}),
+        )
+        .await
+    }
+
+    /// The product's stock figures as its seller sees them.
+    pub async fn stock(&self, seller: Uuid, product: Uuid) -> Value {
+        let resp = self
+            .get(
+                &format!("/api/v1/inventory/{product}"),
+                Some(&self.seller(seller)),
+            )
+            .await;
+        resp.assert_status(200);
+        resp.body
+    }
+
+    /// Checks the inventory invariants in the database: `reserved` equals the
+    /// sum of active reservations, the ledger replays to `on_hand` and
+    /// `reserved`, and nothing is negative. Returns the offending products.
+    pub fn inventory_violations(&self) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Bad {
+            #[diesel(sql_type = Text)]
+            problem: String,
+        }
+        let mut conn = self.pool.get().unwrap();
+        diesel::sql_query(
+            "SELECT s.product_id::text || ': on_hand=' || s.on_hand || ' reserved=' || s.reserved
+                 || ' active=' || COALESCE(a.held, 0) || ' ledger_on_hand=' || COALESCE(m.on_hand, 0)
+                 || ' ledger_reserved=' || COALESCE(m.reserved, 0) AS problem
+             FROM stock_levels s
+             LEFT JOIN (SELECT l.product_id, SUM(l.quantity) AS held FROM reservation_lines l
+                        JOIN reservations r ON r.id = l.reservation_id AND r.status = 'active'
+                        GROUP BY l.product_id) a ON a.product_id = s.product_id
+             LEFT JOIN (SELECT product_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved
+                        FROM stock_movements GROUP BY product_id) m ON m.product_id = s.product_id
+             WHERE s.reserved <> COALESCE(a.held, 0)
+                OR s.on_hand <> COALESCE(m.on_hand, 0)
+                OR s.reserved <> COALESCE(m.reserved, 0)
+                OR s.on_hand < 0 OR s.reserved < 0 OR s.reserved > s.on_hand",
+        )
+        .load::<Bad>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.problem)
+        .collect()
     }
 }

@@ -2,12 +2,15 @@
 //! PostgreSQL, one fresh database per test.
 
 mod auth;
+mod concurrency;
 mod docs;
 mod errors;
 mod health;
 mod helpers;
+mod inventory;
 mod migrations;
 mod products;
 mod rates;
+mod reservations;
 mod seed;
 mod sellers;
