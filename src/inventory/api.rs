@@ -551,7 +551,7 @@ pub async fn adjust_stock(
 /// the threshold clears the product's low-stock alert.
 #[utoipa::path(
     tag = "inventory",
-    operation_id = "restock",
+    operation_id = "restock_product",
     request_body = RestockRequest,
     params(("product_id" = Uuid, Path, description = "The product id")),
     responses(
