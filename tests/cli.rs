@@ -107,3 +107,14 @@ fn openapi_prints_the_committed_document() {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
     assert_eq!(out.stdout, committed);
 }
+
+#[test]
+fn worker_without_a_database_url_fails_with_one_clear_line() {
+    let out = canasta(&["worker"], &[SECRET]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("error: DATABASE_URL"),
+        "{}",
+        stderr(&out)
+    );
+}

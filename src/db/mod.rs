@@ -53,3 +53,10 @@ pub fn migrate(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
         .map_err(|e| AppError::internal(e.to_string()))?;
     Ok(applied.iter().map(ToString::to_string).collect())
 }
+
+/// The current time at PostgreSQL's precision (microseconds), so a value
+/// echoed from memory equals the same value read back later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

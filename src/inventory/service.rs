@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -105,7 +105,7 @@ fn apply(
             actor_id: why.actor.user_id,
             actor_role: Some(why.actor.role.to_string()),
             note: why.note.clone(),
-            created_at: Utc::now(),
+            created_at: crate::db::now(),
         },
     )?;
     check_alerts(conn, &row, d_on_hand > 0)?;
@@ -131,7 +131,7 @@ fn check_alerts(conn: &mut PgConnection, row: &StockRow, may_clear: bool) -> Res
                 available: available.max(0),
                 threshold: row.low_stock_threshold,
                 status: AlertStatus::Open,
-                raised_at: Utc::now(),
+                raised_at: crate::db::now(),
                 acknowledged_at: None,
                 acknowledged_by: None,
                 cleared_at: None,
@@ -423,7 +423,7 @@ pub fn reserve(
         for (product, quantity) in &new.lines {
             *demand.entry(*product).or_default() += i64::from(*quantity);
         }
-        let now = Utc::now();
+        let now = crate::db::now();
         let reservation = ReservationRow {
             id: Uuid::now_v7(),
             owner_type: new.owner_type,
@@ -540,7 +540,7 @@ pub fn end(
         repo::end_reservation(conn, id, status)?;
         Ok(ReservationRow {
             status,
-            ended_at: Some(Utc::now()),
+            ended_at: Some(crate::db::now()),
             ..reservation
         })
     })
@@ -567,7 +567,7 @@ pub fn extend(
         Ok(repo::set_expiry(
             conn,
             id,
-            Utc::now() + Duration::seconds(ttl_seconds),
+            crate::db::now() + Duration::seconds(ttl_seconds),
         )?)
     })
 }
@@ -585,7 +585,7 @@ pub fn get_reservation(
 /// those another worker is handling; returns how many it released.
 pub fn expire_due(conn: &mut PgConnection, batch: i64) -> Result<usize, AppError> {
     conn.transaction(|conn| {
-        let ids = repo::claim_expired(conn, Utc::now(), batch)?;
+        let ids = repo::claim_expired(conn, crate::db::now(), batch)?;
         let system = Actor::system();
         for id in &ids {
             end(conn, &system, *id, Outcome::Expire)?;

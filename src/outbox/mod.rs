@@ -39,7 +39,7 @@ pub fn enqueue(
     aggregate_id: Uuid,
     payload: serde_json::Value,
 ) -> QueryResult<()> {
-    let now = Utc::now();
+    let now = crate::db::now();
     diesel::insert_into(outbox::table)
         .values(&OutboxRow {
             id: Uuid::now_v7(),

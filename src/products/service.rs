@@ -2,7 +2,6 @@
 //! public catalog. Prices are checked with the money rules; every price
 //! change writes a history row in the same transaction.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -79,7 +78,7 @@ pub fn create_product(
                 "the seller is inactive",
             ));
         }
-        let now = Utc::now();
+        let now = crate::db::now();
         let row = ProductRow {
             id: Uuid::now_v7(),
             seller_id,
@@ -155,7 +154,7 @@ pub fn update_product(
         {
             return Err(sku_conflict(sku));
         }
-        changes.updated_at = Some(Utc::now());
+        changes.updated_at = Some(crate::db::now());
         let after = repo::update(conn, id, &changes)?;
         if after.price_usd != before.price_usd {
             record_price(conn, &after, Some(before.price_usd), actor.user_id)?;
@@ -175,7 +174,7 @@ pub fn deactivate_product(
         if product.active {
             let changes = ProductChanges {
                 active: Some(false),
-                updated_at: Some(Utc::now()),
+                updated_at: Some(crate::db::now()),
                 ..Default::default()
             };
             repo::update(conn, id, &changes)?;

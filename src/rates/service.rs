@@ -1,7 +1,7 @@
 //! Exchange-rate use cases: posting a rate, reading the current one and the
 //! history.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -36,8 +36,8 @@ pub fn post_rate(
 ) -> Result<RateRow, AppError> {
     actor.require_any(&[Role::Admin])?;
     let rate = money::check_rate(new.rate).map_err(|m| AppError::invalid("rate", m))?;
-    let now = Utc::now();
-    let effective_at = new.effective_at.unwrap_or(now);
+    let now = crate::db::now();
+    let effective_at = new.effective_at.map_or(now, |at| at.trunc_subsecs(6));
     if effective_at > now + Duration::days(MAX_SCHEDULE_AHEAD_DAYS) {
         return Err(AppError::invalid(
             "effective_at",
@@ -69,7 +69,7 @@ pub fn post_rate(
 
 /// The rate in effect now, if any has been posted.
 pub fn current_rate(conn: &mut PgConnection) -> Result<Option<RateRow>, AppError> {
-    Ok(repo::in_effect_at(conn, Utc::now())?)
+    Ok(repo::in_effect_at(conn, crate::db::now())?)
 }
 
 /// The rate in effect now; 404 `no_exchange_rate` when none was posted.

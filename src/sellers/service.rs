@@ -1,6 +1,5 @@
 //! Seller use cases: who may create, read and change a seller.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -27,7 +26,7 @@ pub fn create_seller(
     new: NewSeller,
 ) -> Result<SellerRow, AppError> {
     actor.require_any(&[Role::Admin])?;
-    let now = Utc::now();
+    let now = crate::db::now();
     let row = SellerRow {
         id: new.id,
         display_name: new.display_name,
@@ -100,7 +99,7 @@ pub fn update_seller(
         let changes = SellerChanges {
             display_name,
             active,
-            updated_at: Some(Utc::now()),
+            updated_at: Some(crate::db::now()),
         };
         Ok(repo::update(conn, id, &changes)?)
     })

@@ -306,3 +306,16 @@ async fn bad_reservation_requests_are_422_and_hold_nothing() {
     assert_eq!(app.count("reservations"), 0);
     assert_eq!(app.stock(seller, product).await["reserved"], 0);
 }
+
+#[actix_web::test]
+async fn timestamps_read_back_exactly_as_first_answered() {
+    let app = TestApp::spawn().await;
+    let (_, product) = app.stocked_product(10).await;
+    let created = app.reserve(&[(product, 1)]).await;
+    let id = created.body["id"].as_str().unwrap();
+    let read = app
+        .get(&format!("/api/v1/reservations/{id}"), Some(&app.admin()))
+        .await;
+    assert_eq!(created.body["expires_at"], read.body["expires_at"]);
+    assert_eq!(created.body["created_at"], read.body["created_at"]);
+}
