@@ -197,6 +197,7 @@ fn main() {
         max_body_bytes: 65_536,
         run_jobs: false,
         job_interval: Duration::from_secs(1),
+        cart_idle: Duration::from_secs(72 * 3600),
         jwt,
     };
     actix_web::rt::System::new().block_on(async move {

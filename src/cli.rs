@@ -168,7 +168,10 @@ fn worker() -> Result<(), CliError> {
         "canasta worker running jobs every {:?}",
         settings.job_interval
     );
-    actix_web::rt::System::new().block_on(crate::jobs::run(pool, settings.job_interval));
+    actix_web::rt::System::new().block_on(crate::jobs::run(
+        pool,
+        crate::jobs::JobSettings::from(&settings),
+    ));
     Ok(())
 }
 

@@ -96,6 +96,8 @@ pub struct Settings {
     pub run_jobs: bool,
     /// How often the jobs wake up.
     pub job_interval: Duration,
+    /// Carts untouched this long become abandoned (users) or expired (guests).
+    pub cart_idle: Duration,
     /// Token verification.
     pub jwt: JwtSettings,
 }
@@ -213,6 +215,7 @@ impl Settings {
             max_body_bytes: parse("MAX_BODY_BYTES", 65_536usize)?,
             run_jobs: parse_bool("RUN_JOBS", true)?,
             job_interval: Duration::from_millis(parse("JOB_INTERVAL_MS", 1000u64)?.max(10)),
+            cart_idle: Duration::from_secs(parse("CART_IDLE_HOURS", 72u64)?.max(1) * 3600),
             jwt: JwtSettings::from_env()?,
         })
     }

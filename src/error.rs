@@ -54,6 +54,12 @@ pub enum ErrorCode {
     ReservationNotActive,
     /// The alert is not open (already acknowledged or cleared).
     AlertNotOpen,
+    /// The product or its seller is not active, so it cannot be added.
+    ProductUnavailable,
+    /// The cart is not active (converted, merged, expired).
+    CartNotActive,
+    /// `If-Match` named an older version; the body carries the current one.
+    VersionConflict,
     /// Another transaction changed the same data; retrying may succeed.
     ConcurrentUpdate,
     /// The database is unreachable or the pool is exhausted; retry later.
@@ -154,6 +160,12 @@ pub enum AppError {
     /// Not enough stock for one or more products (409).
     #[error("insufficient stock for {} product(s)", .0.len())]
     InsufficientStock(Vec<Shortage>),
+    /// `If-Match` is stale (412).
+    #[error("the resource changed (now version {current_version})")]
+    PreconditionFailed {
+        /// The version the resource has now.
+        current_version: i32,
+    },
     /// The body is larger than allowed (413).
     #[error("payload too large")]
     PayloadTooLarge {
@@ -214,6 +226,7 @@ impl AppError {
             Self::BadRequest { code, .. } | Self::Validation { code, .. } => *code,
             Self::Conflict { code, .. } => *code,
             Self::InsufficientStock(_) => ErrorCode::InsufficientStock,
+            Self::PreconditionFailed { .. } => ErrorCode::VersionConflict,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,

@@ -4,10 +4,12 @@
 //! money) lives beside them.
 
 pub mod auth;
+pub mod carts;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fees;
 pub mod http;
 pub mod inventory;
 pub mod jobs;

@@ -80,8 +80,8 @@ impl DualPrice {
     /// Zero in both currencies.
     pub fn zero() -> Self {
         Self {
-            usd: Decimal::ZERO.round_dp(CENTS),
-            ves: Decimal::ZERO.round_dp(CENTS),
+            usd: Decimal::new(0, CENTS),
+            ves: Decimal::new(0, CENTS),
         }
     }
 }
@@ -141,6 +141,11 @@ mod tests {
         assert_eq!(DualPrice::at_rate(d("0.10"), d("36.125")).ves, d("3.61"));
         // exactly half a cent goes up
         assert_eq!(round_cents(d("2.005")), d("2.01"));
+    }
+
+    #[test]
+    fn zero_is_shown_with_cents() {
+        assert_eq!(DualPrice::zero().usd.to_string(), "0.00");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Demo data for `canasta seed`: three sellers, a dozen products in several
-//! categories, and a current exchange rate, plus ready-to-use tokens. Uses
-//! fixed ids and the normal services, so running it twice adds nothing.
+//! categories (50 units each), a current exchange rate and a 2% service
+//! fee, plus ready-to-use tokens. Uses fixed ids and the normal services, so running it twice adds nothing.
 
 use std::fmt::Write;
 use std::str::FromStr;
@@ -179,7 +179,20 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
             active: true,
         };
         match products::service::create_product(conn, &admin, new) {
-            Ok(_) => products_added += 1,
+            Ok(product) => {
+                products_added += 1;
+                crate::inventory::service::change_on_hand(
+                    conn,
+                    &crate::inventory::service::Actor::system(),
+                    product.id,
+                    50,
+                    crate::inventory::MovementReason::Restock,
+                    None,
+                    Some("seed".into()),
+                    "demo stock".into(),
+                )
+                .map_err(|e| format!("seeding stock: {e:?}"))?;
+            }
             Err(e) if already(&e, ErrorCode::DuplicateSku) => {}
             Err(e) => return Err(format!("seeding products: {e:?}").into()),
         }
@@ -197,6 +210,18 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
         rates::service::post_rate(conn, &admin, new)
             .map_err(|e| format!("seeding the rate: {e:?}"))?;
         rate_note = "added a rate of 36.50 VES per USD".into();
+    }
+    let fee = crate::fees::service::NewRule {
+        code: "service_fee".into(),
+        name: "Tarifa de servicio".into(),
+        kind: crate::fees::FeeKind::Percent,
+        amount: dec("2"),
+        min_subtotal_usd: None,
+        active: true,
+    };
+    match crate::fees::service::create_rule(conn, &admin, fee) {
+        Ok(_) | Err(AppError::Conflict { .. }) => {}
+        Err(e) => return Err(format!("seeding the fee rule: {e:?}").into()),
     }
     let day = Duration::from_secs(86_400);
     let customer = keys.mint(CUSTOMER_ID, &[Role::Customer], None, day)?;

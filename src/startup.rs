@@ -81,7 +81,10 @@ impl Application {
             }
         })?;
         if settings.run_jobs {
-            actix_web::rt::spawn(crate::jobs::run(pool.clone(), settings.job_interval));
+            actix_web::rt::spawn(crate::jobs::run(
+                pool.clone(),
+                crate::jobs::JobSettings::from(&settings),
+            ));
         }
         Ok(Self { port, server, pool })
     }

@@ -144,8 +144,83 @@ diesel::joinable!(reservation_lines -> products (product_id));
 diesel::joinable!(stock_movements -> products (product_id));
 diesel::joinable!(stock_alerts -> products (product_id));
 
+diesel::table! {
+    carts (id) {
+        id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        guest_token_hash -> Nullable<Text>,
+        status -> Text,
+        version -> Int4,
+        merged_into -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_activity_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cart_items (id) {
+        id -> Uuid,
+        cart_id -> Uuid,
+        product_id -> Uuid,
+        seller_id -> Uuid,
+        quantity -> Int4,
+        saved_for_later -> Bool,
+        name -> Text,
+        sku -> Text,
+        image_url -> Nullable<Text>,
+        category -> Text,
+        seller_name -> Text,
+        unit_price_usd -> Numeric,
+        unit_price_ves -> Numeric,
+        rate_id -> Uuid,
+        rate -> Numeric,
+        prev_unit_price_usd -> Nullable<Numeric>,
+        prev_unit_price_ves -> Nullable<Numeric>,
+        added_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cart_item_price_changes (id) {
+        id -> Uuid,
+        item_id -> Uuid,
+        old_price_usd -> Numeric,
+        new_price_usd -> Numeric,
+        old_price_ves -> Numeric,
+        new_price_ves -> Numeric,
+        old_rate -> Numeric,
+        new_rate -> Numeric,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    fee_rules (id) {
+        id -> Uuid,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        amount -> Numeric,
+        min_subtotal_usd -> Nullable<Numeric>,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(cart_items -> carts (cart_id));
+diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    cart_item_price_changes,
+    cart_items,
+    carts,
     exchange_rates,
+    fee_rules,
     outbox,
     product_price_history,
     products,

@@ -37,6 +37,10 @@ pub struct Problem {
     /// Every product short of stock, for `insufficient_stock`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shortages: Vec<Shortage>,
+    /// The resource as it is now, for `version_conflict` (a cart, for carts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 fn status_of(err: &AppError) -> StatusCode {
@@ -49,6 +53,7 @@ fn status_of(err: &AppError) -> StatusCode {
         AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         AppError::Conflict { .. } | AppError::InsufficientStock(_) => StatusCode::CONFLICT,
         AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
         AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,6 +97,10 @@ impl Problem {
                 format!("not enough stock for {} product(s)", s.len()),
                 vec![],
             ),
+            AppError::PreconditionFailed { current_version } => (
+                format!("the resource is now at version {current_version}; re-read it and retry"),
+                vec![],
+            ),
             AppError::PayloadTooLarge { limit } => {
                 (format!("the body exceeds {limit} bytes"), vec![])
             }
@@ -112,6 +121,7 @@ impl Problem {
                 AppError::InsufficientStock(s) => s.clone(),
                 _ => vec![],
             },
+            current: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
 use crate::http::{health, openapi};
-use crate::{inventory, products, rates, sellers};
+use crate::{carts, fees, inventory, products, rates, sellers};
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -44,7 +44,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(inventory::api::commit_reservation)
                 .service(inventory::api::extend_reservation)
                 .service(inventory::api::list_stock_alerts)
-                .service(inventory::api::acknowledge_stock_alert),
+                .service(inventory::api::acknowledge_stock_alert)
+                .service(fees::api::list_fee_rules)
+                .service(fees::api::create_fee_rule)
+                .service(fees::api::update_fee_rule)
+                // Literal segments first, so `me` and `merge` are not taken for a cart id.
+                .service(carts::api::get_my_cart)
+                .service(carts::api::merge_cart)
+                .service(carts::api::create_cart)
+                .service(carts::api::get_cart)
+                .service(carts::api::add_cart_item)
+                .service(carts::api::update_cart_item)
+                .service(carts::api::remove_cart_item)
+                .service(carts::api::clear_cart)
+                .service(carts::api::save_cart_item_for_later)
+                .service(carts::api::move_cart_item_to_cart)
+                .service(carts::api::batch_update_cart),
         );
 }
 

@@ -712,3 +712,18 @@ pub fn acknowledge_alert(
         Ok(repo::acknowledge_alert(conn, id, actor.user_id)?)
     })
 }
+
+/// Stock figures of several products (zeros for products never stocked).
+pub fn stock_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<BTreeMap<Uuid, StockRow>, AppError> {
+    let mut found: BTreeMap<Uuid, StockRow> = repo::find_many(conn, ids)?
+        .into_iter()
+        .map(|s| (s.product_id, s))
+        .collect();
+    for id in ids {
+        found.entry(*id).or_insert_with(|| StockRow::empty(*id));
+    }
+    Ok(found)
+}

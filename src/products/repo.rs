@@ -193,3 +193,19 @@ pub fn price_changes(
     }
     q.order(history::id.desc()).limit(limit).load(conn)
 }
+
+/// Products with their seller's name and active flag.
+pub fn with_sellers(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(ProductRow, String, bool)>> {
+    p::table
+        .inner_join(sellers::table)
+        .filter(p::id.eq_any(ids))
+        .select((
+            ProductRow::as_select(),
+            sellers::display_name,
+            sellers::active,
+        ))
+        .load(conn)
+}

@@ -286,3 +286,35 @@ pub fn price_history(
         id: r.id,
     }))
 }
+
+/// What carts and checkout need to know about products right now.
+#[derive(Debug, Clone)]
+pub struct ProductFacts {
+    /// The product.
+    pub product: ProductRow,
+    /// Its seller's shop name.
+    pub seller_name: String,
+    /// Product and seller both active.
+    pub sellable: bool,
+}
+
+/// Facts about several products, keyed by id (unknown ids are absent).
+pub fn facts(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, ProductFacts>, AppError> {
+    Ok(repo::with_sellers(conn, ids)?
+        .into_iter()
+        .map(|(product, seller_name, seller_active)| {
+            let sellable = product.active && seller_active;
+            (
+                product.id,
+                ProductFacts {
+                    product,
+                    seller_name,
+                    sellable,
+                },
+            )
+        })
+        .collect())
+}

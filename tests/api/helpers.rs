@@ -182,6 +182,7 @@ pub fn test_settings(database_url: String) -> Settings {
         max_body_bytes: 65_536,
         run_jobs: false,
         job_interval: Duration::from_millis(100),
+        cart_idle: Duration::from_secs(72 * 3600),
         jwt: JwtSettings {
             algorithm: JwtAlgorithm::Hs256,
             secret: Some(Secret::new(SECRET)),
@@ -563,5 +564,79 @@ impl TestApp {
         .into_iter()
         .map(|b| b.problem)
         .collect()
+    }
+}
+
+impl TestApp {
+    /// A stocked product of a new seller with a price; returns (seller, product).
+    pub async fn priced_product(
+        &self,
+        price: &str,
+        on_hand: i32,
+        max_per_order: i32,
+    ) -> (Uuid, Uuid) {
+        let seller = self.create_seller().await;
+        let sku = format!("SKU-{}", Uuid::now_v7().simple());
+        let product: Uuid = self
+            .create_product_with(
+                seller,
+                json!({"sku": sku, "name": format!("Product {sku}"), "category": "groceries", "price_usd": price, "max_per_order": max_per_order}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        self.put(
+            &format!("/api/v1/inventory/{product}"),
+            Some(&self.seller(seller)),
+            json!({"on_hand": on_hand}),
+        )
+        .await
+        .assert_status(200);
+        (seller, product)
+    }
+
+    /// Opens a guest cart; returns (cart id, token).
+    pub async fn guest_cart(&self) -> (String, String) {
+        let resp = self
+            .request(Method::POST, "/api/v1/carts", None, None)
+            .await;
+        resp.assert_status(201);
+        (
+            resp.body["id"].as_str().unwrap().to_string(),
+            resp.body["guest_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Sends a cart request as a guest (token) and/or a user (bearer), with an optional If-Match.
+    pub async fn cart_call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        cart_token: Option<&str>,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> = vec![];
+        if let Some(b) = &bearer {
+            headers.push(("authorization", b));
+        }
+        if let Some(t) = cart_token {
+            headers.push(("x-cart-token", t));
+        }
+        if let Some(m) = if_match {
+            headers.push(("if-match", m));
+        }
+        let bytes = match &body {
+            Some(b) => {
+                headers.push(("content-type", "application/json"));
+                serde_json::to_vec(b).unwrap()
+            }
+            None => vec![],
+        };
+        self.raw(method, path, &headers, bytes).await
     }
 }

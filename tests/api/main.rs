@@ -2,6 +2,7 @@
 //! PostgreSQL, one fresh database per test.
 
 mod auth;
+mod carts;
 mod concurrency;
 mod docs;
 mod errors;

@@ -18,6 +18,10 @@ async fn seeding_twice_does_not_duplicate_data_and_prints_working_tokens() {
         app.count("product_price_history"),
     );
     assert_eq!(counts, (3, 12, 1, 12));
+    assert_eq!(
+        (app.count("stock_movements"), app.count("fee_rules")),
+        (12, 1)
+    );
     let second = canasta::seed::run(&mut conn, &keys).unwrap();
     assert!(
         second.contains("0 sellers and 0 products added"),
@@ -31,6 +35,10 @@ async fn seeding_twice_does_not_duplicate_data_and_prints_working_tokens() {
             app.count("product_price_history")
         ),
         counts
+    );
+    assert_eq!(
+        (app.count("stock_movements"), app.count("fee_rules")),
+        (12, 1)
     );
     let token = |name: &str| {
         first

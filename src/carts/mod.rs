@@ -1,0 +1,127 @@
+//! Carts: persistent, dual-currency carts for signed-in users (one active
+//! each) and guests (addressed by an opaque token stored hashed). Lines keep
+//! a product snapshot and their price history; every read re-prices against
+//! the current price and rate and reports notices. Writes are versioned
+//! (`ETag`/`If-Match`) so several devices cannot lose each other's updates.
+
+pub mod api;
+pub mod pricing;
+pub mod repo;
+pub mod service;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::db::schema::{cart_item_price_changes, cart_items, carts};
+
+crate::text_enum! {
+    /// Where a cart is in its life.
+    pub enum CartStatus {
+        /// In use.
+        Active = "active",
+        /// A guest cart merged into a user's cart.
+        Merged = "merged",
+        /// Became orders at checkout.
+        Converted = "converted",
+        /// A user's cart left idle (kept for analytics; reactivated on return).
+        Abandoned = "abandoned",
+        /// A guest cart left idle.
+        Expired = "expired",
+    }
+}
+
+/// A cart as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
+pub struct CartRow {
+    /// Cart id.
+    pub id: Uuid,
+    /// The owner, for a user's cart.
+    pub user_id: Option<Uuid>,
+    /// SHA-256 of the guest token, for a guest cart.
+    pub guest_token_hash: Option<String>,
+    /// Where it is.
+    pub status: CartStatus,
+    /// Bumped by every change; the `ETag`.
+    pub version: i32,
+    /// The cart a guest cart was merged into.
+    pub merged_into: Option<Uuid>,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When the shopper last touched it.
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// A cart line as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cart_items, check_for_backend(diesel::pg::Pg))]
+pub struct ItemRow {
+    /// Line id.
+    pub id: Uuid,
+    /// The cart.
+    pub cart_id: Uuid,
+    /// The product.
+    pub product_id: Uuid,
+    /// Its seller.
+    pub seller_id: Uuid,
+    /// Units.
+    pub quantity: i32,
+    /// On the saved-for-later list instead of in the cart.
+    pub saved_for_later: bool,
+    /// Snapshot: product name.
+    pub name: String,
+    /// Snapshot: SKU.
+    pub sku: String,
+    /// Snapshot: picture.
+    pub image_url: Option<String>,
+    /// Snapshot: category.
+    pub category: String,
+    /// Snapshot: seller's shop name.
+    pub seller_name: String,
+    /// Unit price in USD as last shown.
+    pub unit_price_usd: Decimal,
+    /// Unit price in VES as last shown.
+    pub unit_price_ves: Decimal,
+    /// The rate used.
+    pub rate_id: Uuid,
+    /// Its value.
+    pub rate: Decimal,
+    /// USD price before the last change the shopper has not acted on.
+    pub prev_unit_price_usd: Option<Decimal>,
+    /// VES price before that change.
+    pub prev_unit_price_ves: Option<Decimal>,
+    /// Who added it (group carts).
+    pub added_by: Option<Uuid>,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One change of a line's unit price.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cart_item_price_changes, check_for_backend(diesel::pg::Pg))]
+pub struct ItemPriceChangeRow {
+    /// Entry id.
+    pub id: Uuid,
+    /// The line.
+    pub item_id: Uuid,
+    /// USD before.
+    pub old_price_usd: Decimal,
+    /// USD after.
+    pub new_price_usd: Decimal,
+    /// VES before.
+    pub old_price_ves: Decimal,
+    /// VES after.
+    pub new_price_ves: Decimal,
+    /// Rate before.
+    pub old_rate: Decimal,
+    /// Rate after.
+    pub new_rate: Decimal,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+}

@@ -1,0 +1,217 @@
+//! Cart queries. No transactions, no rules.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{CartRow, CartStatus, ItemPriceChangeRow, ItemRow};
+use crate::db::schema::{cart_item_price_changes as changes, cart_items as items, carts};
+
+/// Inserts a cart.
+pub fn insert(conn: &mut PgConnection, row: &CartRow) -> QueryResult<()> {
+    diesel::insert_into(carts::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Inserts a user's cart unless the user has an active one; true when inserted.
+pub fn insert_if_no_active(conn: &mut PgConnection, row: &CartRow) -> QueryResult<bool> {
+    diesel::insert_into(carts::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// A cart, locked until the transaction ends.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CartRow>> {
+    carts::table
+        .find(id)
+        .select(CartRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// The user's active cart, locked.
+pub fn lock_active_for_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> QueryResult<Option<CartRow>> {
+    carts::table
+        .filter(carts::user_id.eq(user_id))
+        .filter(carts::status.eq(CartStatus::Active))
+        .select(CartRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// The user's most recently used abandoned cart, locked.
+pub fn lock_latest_abandoned(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> QueryResult<Option<CartRow>> {
+    carts::table
+        .filter(carts::user_id.eq(user_id))
+        .filter(carts::status.eq(CartStatus::Abandoned))
+        .order(carts::last_activity_at.desc())
+        .select(CartRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Sets a cart's status (and the cart it merged into).
+pub fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: CartStatus,
+    merged_into: Option<Uuid>,
+) -> QueryResult<()> {
+    diesel::update(carts::table.find(id))
+        .set((
+            carts::status.eq(status),
+            carts::merged_into.eq(merged_into),
+            carts::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Bumps the version after a change; `touched` also marks shopper activity.
+pub fn bump(conn: &mut PgConnection, id: Uuid, touched: bool) -> QueryResult<CartRow> {
+    let now = crate::db::now();
+    let q = diesel::update(carts::table.find(id));
+    if touched {
+        q.set((
+            carts::version.eq(carts::version + 1),
+            carts::updated_at.eq(now),
+            carts::last_activity_at.eq(now),
+        ))
+        .returning(CartRow::as_returning())
+        .get_result(conn)
+    } else {
+        q.set((
+            carts::version.eq(carts::version + 1),
+            carts::updated_at.eq(now),
+        ))
+        .returning(CartRow::as_returning())
+        .get_result(conn)
+    }
+}
+
+/// A cart's lines, oldest first.
+pub fn items_of(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<ItemRow>> {
+    items::table
+        .filter(items::cart_id.eq(cart_id))
+        .order((items::created_at.asc(), items::id.asc()))
+        .select(ItemRow::as_select())
+        .load(conn)
+}
+
+/// Inserts a line.
+pub fn insert_item(conn: &mut PgConnection, row: &ItemRow) -> QueryResult<()> {
+    diesel::insert_into(items::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Sets a line's quantity and list.
+pub fn set_item(conn: &mut PgConnection, id: Uuid, quantity: i32, saved: bool) -> QueryResult<()> {
+    diesel::update(items::table.find(id))
+        .set((
+            items::quantity.eq(quantity),
+            items::saved_for_later.eq(saved),
+            items::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stores a new unit price, keeping the old one as pending for the notice.
+pub fn reprice_item(conn: &mut PgConnection, old: &ItemRow, new: &ItemRow) -> QueryResult<()> {
+    diesel::update(items::table.find(old.id))
+        .set((
+            items::unit_price_usd.eq(new.unit_price_usd),
+            items::unit_price_ves.eq(new.unit_price_ves),
+            items::rate_id.eq(new.rate_id),
+            items::rate.eq(new.rate),
+            items::prev_unit_price_usd.eq(old.prev_unit_price_usd.or(Some(old.unit_price_usd))),
+            items::prev_unit_price_ves.eq(old.prev_unit_price_ves.or(Some(old.unit_price_ves))),
+            items::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Forgets pending price notices (the shopper acted on the cart).
+pub fn acknowledge_prices(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<()> {
+    diesel::update(
+        items::table
+            .filter(items::cart_id.eq(cart_id))
+            .filter(items::prev_unit_price_usd.is_not_null()),
+    )
+    .set((
+        items::prev_unit_price_usd.eq(None::<rust_decimal::Decimal>),
+        items::prev_unit_price_ves.eq(None::<rust_decimal::Decimal>),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Deletes a line.
+pub fn delete_item(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::delete(items::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes the lines in the cart (not the saved ones); how many.
+pub fn clear(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<usize> {
+    diesel::delete(
+        items::table
+            .filter(items::cart_id.eq(cart_id))
+            .filter(items::saved_for_later.eq(false)),
+    )
+    .execute(conn)
+}
+
+/// Records a price change of a line.
+pub fn insert_price_change(conn: &mut PgConnection, row: &ItemPriceChangeRow) -> QueryResult<()> {
+    diesel::insert_into(changes::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The price changes of several lines, oldest first.
+pub fn price_changes(
+    conn: &mut PgConnection,
+    item_ids: &[Uuid],
+) -> QueryResult<Vec<ItemPriceChangeRow>> {
+    changes::table
+        .filter(changes::item_id.eq_any(item_ids))
+        .order(changes::id.asc())
+        .select(ItemPriceChangeRow::as_select())
+        .load(conn)
+}
+
+/// Claims active carts idle since before `cutoff`, skipping locked ones.
+pub fn claim_idle(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<CartRow>> {
+    carts::table
+        .filter(carts::status.eq(CartStatus::Active))
+        .filter(carts::last_activity_at.lt(cutoff))
+        .order(carts::last_activity_at.asc())
+        .limit(limit)
+        .select(CartRow::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+}

@@ -1,0 +1,643 @@
+//! Cart use cases. Each runs in one transaction with the cart row locked, so
+//! two devices editing one cart are serialised; `If-Match` turns a stale edit
+//! into 412 instead of a lost update. Every read re-prices the lines against
+//! the current product prices, stock and exchange rate, and reports notices.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::pricing::{self, CountedLine, LineFacts, Notice, Summary};
+use super::{CartRow, CartStatus, ItemPriceChangeRow, ItemRow, repo};
+use crate::auth::Principal;
+use crate::error::{AppError, ErrorCode, Shortage};
+use crate::inventory::StockRow;
+use crate::money::DualPrice;
+use crate::products::service::{self as products, ProductFacts};
+use crate::rates::{self, RateRow};
+use crate::{fees, inventory};
+
+/// Most operations in one batch request.
+pub const MAX_BATCH: usize = 50;
+/// Most lines (in the cart and saved) one cart may hold.
+pub const MAX_LINES: usize = 200;
+
+/// Who is asking: a signed-in user, a guest holding a cart token, or both.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The authenticated user.
+    pub principal: Option<Principal>,
+    /// The guest cart token (`X-Cart-Token`).
+    pub cart_token: Option<String>,
+}
+
+/// SHA-256 of a guest token, hex: only the hash is stored.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn new_token() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// One line as shown: the row after re-pricing, whether it counts in the
+/// totals, and its price history.
+#[derive(Debug, Clone)]
+pub struct LineView {
+    /// The line.
+    pub row: ItemRow,
+    /// Counted in the totals (in the cart, sellable, in stock).
+    pub counted: bool,
+    /// Its price changes, oldest first.
+    pub history: Vec<ItemPriceChangeRow>,
+}
+
+/// A cart as shown after re-pricing.
+#[derive(Debug, Clone)]
+pub struct CartView {
+    /// The cart.
+    pub cart: CartRow,
+    /// Lines, oldest first (in the cart and saved for later).
+    pub lines: Vec<LineView>,
+    /// What the shopper should see.
+    pub notices: Vec<Notice>,
+    /// Money.
+    pub summary: Summary,
+    /// The rate used (none while the cart is empty and no rate exists).
+    pub rate: Option<RateRow>,
+}
+
+fn same_secret(a: &str, b: &str) -> bool {
+    // Compare without an early exit so timing says nothing about the hash.
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn authorize(cart: &CartRow, caller: &Caller, write: bool) -> Result<(), AppError> {
+    let owner = matches!((cart.user_id, &caller.principal), (Some(u), Some(p)) if u == p.user_id);
+    let guest = cart.status == CartStatus::Active
+        && matches!((&cart.guest_token_hash, &caller.cart_token), (Some(h), Some(t)) if same_secret(h, &hash_token(t)));
+    let operator = !write
+        && caller
+            .principal
+            .as_ref()
+            .is_some_and(Principal::is_operator);
+    if owner || guest || operator {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("cart"))
+    }
+}
+
+fn empty_cart(user_id: Option<Uuid>, token_hash: Option<String>) -> CartRow {
+    let now = crate::db::now();
+    CartRow {
+        id: Uuid::now_v7(),
+        user_id,
+        guest_token_hash: token_hash,
+        status: CartStatus::Active,
+        version: 1,
+        merged_into: None,
+        created_at: now,
+        updated_at: now,
+        last_activity_at: now,
+    }
+}
+
+/// Creates a guest cart; returns it and the token (shown once, stored hashed).
+pub fn create_guest_cart(conn: &mut PgConnection) -> Result<(CartView, String), AppError> {
+    let token = new_token()?;
+    conn.transaction(|conn| {
+        let cart = empty_cart(None, Some(hash_token(&token)));
+        repo::insert(conn, &cart)?;
+        Ok((view(conn, cart, false)?, token))
+    })
+}
+
+/// The user's active cart, locked: reactivates the latest abandoned one, or creates one.
+fn lock_user_cart(conn: &mut PgConnection, user_id: Uuid) -> Result<CartRow, AppError> {
+    if let Some(cart) = repo::lock_active_for_user(conn, user_id)? {
+        return Ok(cart);
+    }
+    if let Some(mut cart) = repo::lock_latest_abandoned(conn, user_id)? {
+        repo::set_status(conn, cart.id, CartStatus::Active, None)?;
+        cart.status = CartStatus::Active;
+        return Ok(cart);
+    }
+    // Two devices may create the cart at once: the unique index lets one win.
+    repo::insert_if_no_active(conn, &empty_cart(Some(user_id), None))?;
+    repo::lock_active_for_user(conn, user_id)?
+        .ok_or_else(|| AppError::internal("the user's cart vanished"))
+}
+
+/// The signed-in user's cart (one active per user).
+pub fn my_cart(conn: &mut PgConnection, user: &Principal) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        let cart = lock_user_cart(conn, user.user_id)?;
+        view(conn, cart, false)
+    })
+}
+
+/// Reads a cart (its owner, its guest token, or an operator).
+pub fn get_cart(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        let cart = repo::lock(conn, id)?.ok_or(AppError::NotFound("cart"))?;
+        authorize(&cart, caller, false)?;
+        view(conn, cart, false)
+    })
+}
+
+/// Re-prices every line, stores what changed (bumping the version), and
+/// builds the view. `touched` marks shopper activity (a write).
+fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartView, AppError> {
+    let items = repo::items_of(conn, cart.id)?;
+    let rate = if items.is_empty() {
+        rates::service::current_rate(conn)?
+    } else {
+        Some(rates::service::require_current_rate(conn)?)
+    };
+    let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+    let facts = products::facts(conn, &ids)?;
+    let stock = inventory::service::stock_of(conn, &ids)?;
+    let mut changed = touched;
+    let mut lines = Vec::with_capacity(items.len());
+    let mut notices = vec![];
+    let mut counted = vec![];
+    for mut item in items {
+        let Some(rate) = rate.as_ref() else { break };
+        let f = facts.get(&item.product_id);
+        let s = stock.get(&item.product_id);
+        let line = LineFacts {
+            item_id: item.id,
+            product_id: item.product_id,
+            saved: item.saved_for_later,
+            quantity: item.quantity,
+            stored: DualPrice {
+                usd: item.unit_price_usd,
+                ves: item.unit_price_ves,
+            },
+            pending_old: item
+                .prev_unit_price_usd
+                .zip(item.prev_unit_price_ves)
+                .map(|(usd, ves)| DualPrice { usd, ves }),
+            sellable: f.is_some_and(|f| f.sellable),
+            price_usd: f.map_or(item.unit_price_usd, |f| f.product.price_usd),
+            max_per_order: f.map_or(item.quantity, |f| f.product.max_per_order),
+            available: s.map_or(0, StockRow::available),
+            low_stock_threshold: s.map_or(0, |s| s.low_stock_threshold),
+        };
+        let outcome = pricing::review_line(&line, rate.rate);
+        if outcome.repriced {
+            let new = ItemRow {
+                unit_price_usd: outcome.unit.usd,
+                unit_price_ves: outcome.unit.ves,
+                rate_id: rate.id,
+                rate: rate.rate,
+                ..item.clone()
+            };
+            repo::reprice_item(conn, &item, &new)?;
+            repo::insert_price_change(
+                conn,
+                &ItemPriceChangeRow {
+                    id: Uuid::now_v7(),
+                    item_id: item.id,
+                    old_price_usd: item.unit_price_usd,
+                    new_price_usd: new.unit_price_usd,
+                    old_price_ves: item.unit_price_ves,
+                    new_price_ves: new.unit_price_ves,
+                    old_rate: item.rate,
+                    new_rate: new.rate,
+                    changed_at: crate::db::now(),
+                },
+            )?;
+            item = ItemRow {
+                prev_unit_price_usd: item.prev_unit_price_usd.or(Some(item.unit_price_usd)),
+                prev_unit_price_ves: item.prev_unit_price_ves.or(Some(item.unit_price_ves)),
+                ..new
+            };
+            changed = true;
+        }
+        if outcome.quantity != item.quantity {
+            repo::set_item(conn, item.id, outcome.quantity, item.saved_for_later)?;
+            item.quantity = outcome.quantity;
+            changed = true;
+        }
+        if outcome.counted {
+            counted.push(CountedLine {
+                seller_id: item.seller_id,
+                seller_name: item.seller_name.clone(),
+                unit: outcome.unit,
+                quantity: item.quantity,
+            });
+        }
+        notices.extend(outcome.notices);
+        lines.push(LineView {
+            row: item,
+            counted: outcome.counted,
+            history: vec![],
+        });
+    }
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.row.id).collect();
+    let mut history: HashMap<Uuid, Vec<ItemPriceChangeRow>> = HashMap::new();
+    if !ids.is_empty() {
+        for change in repo::price_changes(conn, &ids)? {
+            history.entry(change.item_id).or_default().push(change);
+        }
+    }
+    for line in &mut lines {
+        line.history = history.remove(&line.row.id).unwrap_or_default();
+    }
+    let rules = fees::service::active_rules(conn)?;
+    let summary = pricing::summarize(
+        &counted,
+        &rules,
+        rate.as_ref().map_or(Decimal::ZERO, |r| r.rate),
+    );
+    let cart = if changed {
+        repo::bump(conn, cart.id, touched)?
+    } else {
+        cart
+    };
+    Ok(CartView {
+        cart,
+        lines,
+        notices,
+        summary,
+        rate,
+    })
+}
+
+/// One change to a cart.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Add units of a product (increases an existing line).
+    Add {
+        /// The product.
+        product_id: Uuid,
+        /// Units to add.
+        quantity: i32,
+    },
+    /// Set a line's quantity.
+    SetQuantity {
+        /// The line.
+        item_id: Uuid,
+        /// The new quantity.
+        quantity: i32,
+    },
+    /// Remove a line.
+    Remove {
+        /// The line.
+        item_id: Uuid,
+    },
+    /// Move a line to the saved-for-later list.
+    SaveForLater {
+        /// The line.
+        item_id: Uuid,
+    },
+    /// Move a saved line back into the cart.
+    MoveToCart {
+        /// The line.
+        item_id: Uuid,
+    },
+    /// Remove every line in the cart (saved lines stay).
+    Clear,
+}
+
+fn field(prefix: &str, name: &str) -> String {
+    format!("{prefix}{name}")
+}
+
+fn check_quantity(
+    prefix: &str,
+    f: &ProductFacts,
+    stock: &StockRow,
+    quantity: i32,
+) -> Result<(), AppError> {
+    if quantity > f.product.max_per_order {
+        return Err(AppError::invalid(
+            field(prefix, "quantity"),
+            format!("at most {} per order", f.product.max_per_order),
+        ));
+    }
+    if quantity > stock.available() {
+        return Err(AppError::InsufficientStock(vec![Shortage {
+            product_id: f.product.id,
+            requested: i64::from(quantity),
+            available: i64::from(stock.available()),
+        }]));
+    }
+    Ok(())
+}
+
+fn sellable<'a>(
+    prefix: &str,
+    facts: &'a HashMap<Uuid, ProductFacts>,
+    product_id: Uuid,
+) -> Result<&'a ProductFacts, AppError> {
+    let f = facts
+        .get(&product_id)
+        .ok_or_else(|| AppError::invalid(field(prefix, "product_id"), "no product has this id"))?;
+    if f.sellable {
+        Ok(f)
+    } else {
+        Err(AppError::conflict(
+            ErrorCode::ProductUnavailable,
+            format!("{} is not available from its seller", f.product.name),
+        ))
+    }
+}
+
+fn apply_op(
+    conn: &mut PgConnection,
+    cart: &CartRow,
+    by: Option<Uuid>,
+    prefix: &str,
+    op: Op,
+) -> Result<(), AppError> {
+    let items = repo::items_of(conn, cart.id)?;
+    let line = |item_id: Uuid| -> Result<ItemRow, AppError> {
+        items
+            .iter()
+            .find(|i| i.id == item_id)
+            .cloned()
+            .ok_or(AppError::NotFound("cart item"))
+    };
+    let product_of = |op: &Op| match op {
+        Op::Add { product_id, .. } => Some(*product_id),
+        Op::SetQuantity { item_id, .. } | Op::MoveToCart { item_id } => items
+            .iter()
+            .find(|i| i.id == *item_id)
+            .map(|i| i.product_id),
+        _ => None,
+    };
+    let ids: Vec<Uuid> = product_of(&op).into_iter().collect();
+    let facts = products::facts(conn, &ids)?;
+    let stock = inventory::service::stock_of(conn, &ids)?;
+    match op {
+        Op::Add {
+            product_id,
+            quantity,
+        } => {
+            let f = sellable(prefix, &facts, product_id)?;
+            let existing = items.iter().find(|i| i.product_id == product_id);
+            let total = existing.map_or(0, |i| i.quantity) + quantity;
+            check_quantity(prefix, f, &stock[&product_id], total)?;
+            match existing {
+                Some(item) => repo::set_item(conn, item.id, total, false)?,
+                None => {
+                    if items.len() >= MAX_LINES {
+                        return Err(AppError::invalid(
+                            field(prefix, "product_id"),
+                            format!("a cart holds at most {MAX_LINES} lines"),
+                        ));
+                    }
+                    let rate = rates::service::require_current_rate(conn)?;
+                    let unit = DualPrice::at_rate(f.product.price_usd, rate.rate);
+                    let now = crate::db::now();
+                    repo::insert_item(
+                        conn,
+                        &ItemRow {
+                            id: Uuid::now_v7(),
+                            cart_id: cart.id,
+                            product_id,
+                            seller_id: f.product.seller_id,
+                            quantity: total,
+                            saved_for_later: false,
+                            name: f.product.name.clone(),
+                            sku: f.product.sku.clone(),
+                            image_url: f.product.image_url.clone(),
+                            category: f.product.category.clone(),
+                            seller_name: f.seller_name.clone(),
+                            unit_price_usd: unit.usd,
+                            unit_price_ves: unit.ves,
+                            rate_id: rate.id,
+                            rate: rate.rate,
+                            prev_unit_price_usd: None,
+                            prev_unit_price_ves: None,
+                            added_by: by,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )?;
+                }
+            }
+        }
+        Op::SetQuantity { item_id, quantity } => {
+            let item = line(item_id)?;
+            let f = sellable(prefix, &facts, item.product_id)?;
+            if !item.saved_for_later {
+                check_quantity(prefix, f, &stock[&item.product_id], quantity)?;
+            } else if quantity > f.product.max_per_order {
+                return Err(AppError::invalid(
+                    field(prefix, "quantity"),
+                    format!("at most {} per order", f.product.max_per_order),
+                ));
+            }
+            repo::set_item(conn, item.id, quantity, item.saved_for_later)?;
+        }
+        Op::Remove { item_id } => repo::delete_item(conn, line(item_id)?.id)?,
+        Op::SaveForLater { item_id } => {
+            let item = line(item_id)?;
+            repo::set_item(conn, item.id, item.quantity, true)?;
+        }
+        Op::MoveToCart { item_id } => {
+            let item = line(item_id)?;
+            let f = sellable(prefix, &facts, item.product_id)?;
+            check_quantity(prefix, f, &stock[&item.product_id], item.quantity)?;
+            repo::set_item(conn, item.id, item.quantity, false)?;
+        }
+        Op::Clear => {
+            repo::clear(conn, cart.id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Locks a cart for a write by `caller`: its owner or its guest token.
+/// An abandoned cart comes back to life; other ended carts are 409.
+fn lock_for_write(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<CartRow, AppError> {
+    let mut cart = repo::lock(conn, id)?.ok_or(AppError::NotFound("cart"))?;
+    authorize(&cart, caller, true)?;
+    match cart.status {
+        CartStatus::Active => Ok(cart),
+        CartStatus::Abandoned => {
+            let user = cart.user_id.ok_or(AppError::NotFound("cart"))?;
+            if repo::lock_active_for_user(conn, user)?.is_some() {
+                return Err(AppError::conflict(
+                    ErrorCode::CartNotActive,
+                    "the user has another active cart",
+                ));
+            }
+            repo::set_status(conn, cart.id, CartStatus::Active, None)?;
+            cart.status = CartStatus::Active;
+            Ok(cart)
+        }
+        other => Err(AppError::conflict(
+            ErrorCode::CartNotActive,
+            format!("the cart is {other}"),
+        )),
+    }
+}
+
+/// Applies operations all or nothing. `if_match` (the `If-Match` version)
+/// makes a stale write 412 `version_conflict`; without it the write applies
+/// to the latest version. `prefixes` name each operation's fields in errors.
+pub fn update_cart(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: Option<i32>,
+    ops: Vec<(String, Op)>,
+) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        let cart = lock_for_write(conn, caller, id)?;
+        if let Some(expected) = if_match
+            && expected != cart.version
+        {
+            return Err(AppError::PreconditionFailed {
+                current_version: cart.version,
+            });
+        }
+        let by = caller.principal.as_ref().map(|p| p.user_id);
+        for (prefix, op) in ops {
+            apply_op(conn, &cart, by, &prefix, op)?;
+        }
+        repo::acknowledge_prices(conn, cart.id)?;
+        view(conn, cart, true)
+    })
+}
+
+/// What merging did to one product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units the two carts held together.
+    pub requested: i32,
+    /// Units in the merged cart.
+    pub merged_quantity: i32,
+    /// `max_per_order`, `stock` or `unavailable`.
+    pub reason: &'static str,
+}
+
+/// Merges a guest cart into the signed-in user's cart. Same products add up,
+/// capped by the per-order maximum and what is available; every cap is
+/// reported. The guest cart becomes `merged` and its token stops working.
+/// Merging the same guest cart again changes nothing.
+pub fn merge(
+    conn: &mut PgConnection,
+    user: &Principal,
+    guest_cart_id: Uuid,
+    token: &str,
+) -> Result<(CartView, Vec<Adjustment>, bool), AppError> {
+    conn.transaction(|conn| {
+        let target = lock_user_cart(conn, user.user_id)?;
+        let guest = repo::lock(conn, guest_cart_id)?.ok_or(AppError::NotFound("cart"))?;
+        let token_ok = guest
+            .guest_token_hash
+            .as_deref()
+            .is_some_and(|h| same_secret(h, &hash_token(token)));
+        if !token_ok {
+            return Err(AppError::NotFound("cart"));
+        }
+        if guest.status == CartStatus::Merged && guest.merged_into == Some(target.id) {
+            return Ok((view(conn, target, false)?, vec![], true));
+        }
+        if guest.status != CartStatus::Active {
+            return Err(AppError::NotFound("cart"));
+        }
+        let from = repo::items_of(conn, guest.id)?;
+        let into = repo::items_of(conn, target.id)?;
+        let ids: Vec<Uuid> = from.iter().map(|i| i.product_id).collect();
+        let facts = products::facts(conn, &ids)?;
+        let stock = inventory::service::stock_of(conn, &ids)?;
+        let mut adjustments = vec![];
+        for item in from {
+            let existing = into.iter().find(|i| i.product_id == item.product_id);
+            let requested = existing
+                .filter(|e| !e.saved_for_later)
+                .map_or(0, |e| e.quantity)
+                + item.quantity;
+            let (cap, reason) = match facts.get(&item.product_id).filter(|f| f.sellable) {
+                None => (0, "unavailable"),
+                Some(f) => {
+                    let available = stock[&item.product_id].available();
+                    if f.product.max_per_order <= available {
+                        (f.product.max_per_order, "max_per_order")
+                    } else {
+                        (available, "stock")
+                    }
+                }
+            };
+            let merged = if item.saved_for_later {
+                item.quantity.min(cap.max(1))
+            } else {
+                requested.min(cap)
+            };
+            if !item.saved_for_later && merged < requested {
+                adjustments.push(Adjustment {
+                    product_id: item.product_id,
+                    requested,
+                    merged_quantity: if merged > 0 {
+                        merged
+                    } else {
+                        existing
+                            .filter(|e| !e.saved_for_later)
+                            .map_or(0, |e| e.quantity)
+                    },
+                    reason,
+                });
+            }
+            match existing {
+                Some(e) if !item.saved_for_later && merged > 0 => {
+                    repo::set_item(conn, e.id, merged, false)?
+                }
+                Some(_) => {}
+                None if merged > 0 => repo::insert_item(
+                    conn,
+                    &ItemRow {
+                        id: Uuid::now_v7(),
+                        cart_id: target.id,
+                        quantity: merged,
+                        added_by: Some(user.user_id),
+                        ..item
+                    },
+                )?,
+                None => {}
+            }
+        }
+        repo::set_status(conn, guest.id, CartStatus::Merged, Some(target.id))?;
+        Ok((view(conn, target, true)?, adjustments, false))
+    })
+}
+
+/// Marks carts idle for longer than `idle` as abandoned (users) or expired
+/// (guests), claiming them with `SKIP LOCKED`; returns how many.
+pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Result<usize, AppError> {
+    conn.transaction(|conn| {
+        let carts = repo::claim_idle(conn, crate::db::now() - idle, batch)?;
+        for cart in &carts {
+            let status = if cart.user_id.is_some() {
+                CartStatus::Abandoned
+            } else {
+                CartStatus::Expired
+            };
+            repo::set_status(conn, cart.id, status, None)?;
+        }
+        Ok(carts.len())
+    })
+}
