@@ -132,6 +132,10 @@ fn serve(
     let spec = openapi::spec();
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
+    let hub = web::Data::from(crate::events::Hub::start(
+        settings.database_url.expose().to_string(),
+        std::time::Duration::from_millis(100),
+    ));
     let pool = web::Data::new(pool);
     let keys = web::Data::new(keys);
     let limit = settings.max_body_bytes;
@@ -142,6 +146,7 @@ fn serve(
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
             .app_data(pool.clone())
             .app_data(keys.clone())
+            .app_data(hub.clone())
             .app_data(table.clone())
             .app_data(spec_json.clone())
             .app_data(BodyLimit(limit))

@@ -791,3 +791,102 @@ pub async fn merge_cart(
             already_merged: already,
         }))
 }
+
+struct Watch {
+    rx: tokio::sync::broadcast::Receiver<crate::events::Event>,
+    pool: web::Data<DbPool>,
+    cart_id: Uuid,
+    products: std::collections::HashSet<Uuid>,
+    first: Option<String>,
+}
+
+fn sse(event: &str, data: serde_json::Value) -> web::Bytes {
+    web::Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+}
+
+/// How long a quiet stream waits before sending a keep-alive comment.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+async fn next_event(mut w: Watch) -> Option<(Result<web::Bytes, actix_web::Error>, Watch)> {
+    use crate::events::Event;
+    use tokio::sync::broadcast::error::RecvError;
+    if let Some(first) = w.first.take() {
+        return Some((Ok(web::Bytes::from(first)), w));
+    }
+    loop {
+        let id = w.cart_id;
+        let stale = |reason: &str, product: Option<Uuid>| {
+            sse(
+                "cart_stale",
+                serde_json::json!({"cart_id": id, "reason": reason, "product_id": product}),
+            )
+        };
+        match tokio::time::timeout(KEEP_ALIVE, w.rx.recv()).await {
+            Err(_) => return Some((Ok(web::Bytes::from_static(b": keep-alive\n\n")), w)),
+            Ok(Err(RecvError::Closed)) => return None,
+            Ok(Err(RecvError::Lagged(_))) => return Some((Ok(stale("missed_events", None)), w)),
+            Ok(Ok(Event::Cart {
+                id: changed,
+                version,
+            })) if changed == id => {
+                if let Ok(ids) = db::run(&w.pool, move |c| service::product_ids(c, id)).await {
+                    w.products = ids.into_iter().collect();
+                }
+                let data = serde_json::json!({"cart_id": id, "version": version});
+                return Some((Ok(sse("cart_changed", data)), w));
+            }
+            Ok(Ok(Event::Product { id: product })) if w.products.contains(&product) => {
+                return Some((Ok(stale("product", Some(product))), w));
+            }
+            Ok(Ok(Event::Rate)) => return Some((Ok(stale("exchange_rate", None)), w)),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Streams a cart's changes as server-sent events.
+///
+/// The owner, the guest (`X-Cart-Token`) or an operator. Events:
+/// `cart` (first, with the current version), `cart_changed` (another device
+/// changed the cart: `version`), `cart_stale` (a product's price or
+/// availability, or the exchange rate, moved: read the cart for notices).
+/// Works across any number of API instances (PostgreSQL LISTEN/NOTIFY); a
+/// comment line every 15 s keeps proxies from closing it.
+#[utoipa::path(
+    tag = "carts",
+    operation_id = "stream_cart_events",
+    security((), ("bearer_auth" = [])),
+    params(("cart_id" = Uuid, Path, description = "The cart id"),
+           ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token")),
+    responses(
+        (status = 200, description = "An event stream", body = String, content_type = "text/event-stream"),
+        (status = 404, description = "No such cart, or not yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/carts/{cart_id}/events")]
+pub async fn stream_cart_events(
+    pool: web::Data<DbPool>,
+    hub: web::Data<crate::events::Hub>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let rx = hub.subscribe();
+    let view = db::run(&pool, move |c| service::get_cart(c, &caller, id)).await?;
+    let first = format!(
+        "retry: 3000\nevent: cart\ndata: {}\n\n",
+        serde_json::json!({"cart_id": id, "version": view.cart.version})
+    );
+    let watch = Watch {
+        rx,
+        pool,
+        cart_id: id,
+        products: view.lines.iter().map(|l| l.row.product_id).collect(),
+        first: Some(first),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(futures_util::stream::unfold(watch, next_event)))
+}

@@ -17,6 +17,7 @@ use super::pricing::{self, CountedLine, LineFacts, Notice, Summary};
 use super::{CartRow, CartStatus, ItemPriceChangeRow, ItemRow, repo};
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCode, Shortage};
+use crate::events::{self, Event};
 use crate::inventory::StockRow;
 use crate::money::DualPrice;
 use crate::products::service::{self as products, ProductFacts};
@@ -268,7 +269,15 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
         rate.as_ref().map_or(Decimal::ZERO, |r| r.rate),
     );
     let cart = if changed {
-        repo::bump(conn, cart.id, touched)?
+        let cart = repo::bump(conn, cart.id, touched)?;
+        events::notify(
+            conn,
+            &Event::Cart {
+                id: cart.id,
+                version: cart.version,
+            },
+        )?;
+        cart
     } else {
         cart
     };
@@ -640,4 +649,12 @@ pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Resul
         }
         Ok(carts.len())
     })
+}
+
+/// The products in a cart (to know which product events concern it).
+pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<Uuid>, AppError> {
+    Ok(repo::items_of(conn, id)?
+        .into_iter()
+        .map(|i| i.product_id)
+        .collect())
 }

@@ -59,7 +59,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(carts::api::clear_cart)
                 .service(carts::api::save_cart_item_for_later)
                 .service(carts::api::move_cart_item_to_cart)
-                .service(carts::api::batch_update_cart),
+                .service(carts::api::batch_update_cart)
+                .service(carts::api::stream_cart_events),
         );
 }
 

@@ -109,6 +109,14 @@ fn apply(
         },
     )?;
     check_alerts(conn, &row, d_on_hand > 0)?;
+    // Tell carts when what shoppers see changes: in or out of stock, or
+    // across the low-stock line. Not on every unit, to keep the hot path lean.
+    let after = row.on_hand - row.reserved - row.safety_stock;
+    let before = after - d_on_hand + d_reserved;
+    let t = row.low_stock_threshold;
+    if (before > 0) != (after > 0) || (before <= t) != (after <= t) {
+        crate::events::notify(conn, &crate::events::Event::Product { id: product_id })?;
+    }
     Ok(Some(row))
 }
 

@@ -159,6 +159,9 @@ pub fn update_product(
         if after.price_usd != before.price_usd {
             record_price(conn, &after, Some(before.price_usd), actor.user_id)?;
         }
+        if after.price_usd != before.price_usd || after.active != before.active {
+            crate::events::notify(conn, &crate::events::Event::Product { id })?;
+        }
         Ok(after)
     })
 }
@@ -178,6 +181,7 @@ pub fn deactivate_product(
                 ..Default::default()
             };
             repo::update(conn, id, &changes)?;
+            crate::events::notify(conn, &crate::events::Event::Product { id })?;
         }
         Ok(())
     })

@@ -55,6 +55,7 @@ pub fn post_rate(
         created_at: now,
     };
     if repo::insert_if_absent(conn, &row)? {
+        crate::events::notify(conn, &crate::events::Event::Rate)?;
         Ok(row)
     } else {
         Err(AppError::conflict(

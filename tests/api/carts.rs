@@ -684,3 +684,131 @@ async fn idle_carts_are_abandoned_or_expired_by_the_job_and_users_get_theirs_bac
     assert_eq!(back.body["id"], mine);
     assert_eq!(back.body["status"], "active");
 }
+
+/// Reads an event stream until `needle` appears (or 10 s pass).
+async fn read_until(
+    stream: &mut awc::ClientResponse<
+        impl futures::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+    >,
+    seen: &mut String,
+    needle: &str,
+) -> bool {
+    use futures::StreamExt;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains(needle) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match actix_web::rt::time::timeout(left, stream.next()).await {
+            Ok(Some(Ok(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[actix_web::test]
+async fn the_event_stream_reports_changes_made_through_another_instance() {
+    let app = TestApp::spawn().await;
+    app.post_rate("10").await;
+    let (seller, p) = app.priced_product("1.00", 50, 10).await;
+    let user = app.customer();
+    let cart = my_cart(&app, &user).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = add(&app, &user, &cart, p, 1).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let client = crate::helpers::client();
+    let mut stream = client
+        .get(format!("{}/api/v1/carts/{cart}/events", app.address))
+        .insert_header(("authorization", format!("Bearer {user}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    assert_eq!(
+        stream.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let mut seen = String::new();
+    assert!(
+        read_until(&mut stream, &mut seen, "event: cart\n").await,
+        "{seen}"
+    );
+
+    let other = app.another_instance();
+    let send = |method: Method, path: String, token: String, body: Value| {
+        let client = crate::helpers::client();
+        let url = format!("{other}{path}");
+        async move {
+            let auth = format!("Bearer {token}");
+            crate::helpers::send(
+                &client,
+                method,
+                &url,
+                &[
+                    ("authorization", auth.as_str()),
+                    ("content-type", "application/json"),
+                ],
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+        }
+    };
+    send(
+        Method::PATCH,
+        format!("/api/v1/carts/{cart}/items/{item}"),
+        user.clone(),
+        json!({"quantity": 4}),
+    )
+    .await
+    .assert_status(200);
+    assert!(
+        read_until(&mut stream, &mut seen, "event: cart_changed").await,
+        "{seen}"
+    );
+    send(
+        Method::PATCH,
+        format!("/api/v1/products/{p}"),
+        app.seller(seller),
+        json!({"price_usd": "1.10"}),
+    )
+    .await
+    .assert_status(200);
+    assert!(
+        read_until(&mut stream, &mut seen, "\"reason\":\"product\"").await,
+        "{seen}"
+    );
+    send(
+        Method::POST,
+        "/api/v1/exchange-rates".into(),
+        app.admin(),
+        json!({"rate": "11", "source": "bcv"}),
+    )
+    .await
+    .assert_status(201);
+    assert!(
+        read_until(&mut stream, &mut seen, "\"reason\":\"exchange_rate\"").await,
+        "{seen}"
+    );
+}
+
+#[actix_web::test]
+async fn the_event_stream_is_only_for_the_carts_owner() {
+    let app = TestApp::spawn().await;
+    let owner = app.customer();
+    let cart = my_cart(&app, &owner).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get(
+        &format!("/api/v1/carts/{cart}/events"),
+        Some(&app.customer()),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/carts/{cart}/events"), None)
+        .await
+        .assert_problem(404, "not_found");
+}
