@@ -21,3 +21,4 @@ pub mod rates;
 pub mod seed;
 pub mod sellers;
 pub mod startup;
+pub mod wishlists;

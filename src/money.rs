@@ -5,7 +5,7 @@
 //! parts in both currencies. No I/O here.
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Decimal places of USD and VES amounts.
@@ -49,7 +49,7 @@ pub fn check_rate(rate: Decimal) -> Result<Decimal, &'static str> {
 }
 
 /// A unit price in both currencies, at a given rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DualPrice {
     /// Amount in US dollars.
     #[schema(value_type = String, example = "12.50")]

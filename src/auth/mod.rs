@@ -2,6 +2,8 @@
 //! service, the roles they carry, and minting development tokens for
 //! `canasta token` and `canasta seed`. Knows nothing of HTTP.
 
+pub mod tokens;
+
 use std::collections::HashSet;
 use std::time::Duration;
 

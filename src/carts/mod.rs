@@ -14,7 +14,11 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::db::schema::{cart_item_price_changes, cart_items, carts};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::{cart_item_price_changes, cart_items, cart_shares, carts};
+use crate::money::DualPrice;
 
 crate::text_enum! {
     /// Where a cart is in its life.
@@ -124,4 +128,54 @@ pub struct ItemPriceChangeRow {
     pub new_rate: Decimal,
     /// When.
     pub changed_at: DateTime<Utc>,
+}
+
+/// A read-only share link of a cart.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cart_shares, check_for_backend(diesel::pg::Pg))]
+pub struct CartShareRow {
+    /// Share id.
+    pub id: Uuid,
+    /// The cart shared.
+    pub cart_id: Uuid,
+    /// SHA-256 of the link token.
+    pub token_hash: String,
+    /// What the cart held when shared.
+    pub snapshot: serde_json::Value,
+    /// When shared.
+    pub created_at: DateTime<Utc>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One line of a shared cart, frozen when the link was made.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharedLine {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its name then.
+    pub name: String,
+    /// Its SKU then.
+    pub sku: String,
+    /// Its picture then.
+    pub image_url: Option<String>,
+    /// The seller's shop name then.
+    pub seller_name: String,
+    /// Units.
+    pub quantity: i32,
+    /// Unit price then.
+    pub unit_price: DualPrice,
+    /// Line total then.
+    pub line_total: DualPrice,
+}
+
+/// A cart as it was when shared.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharedCart {
+    /// The lines in the cart (saved-for-later lines are not shared).
+    pub lines: Vec<SharedLine>,
+    /// The cart's total then (with fees).
+    pub total: DualPrice,
+    /// When it was shared.
+    pub shared_at: DateTime<Utc>,
 }

@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{CartRow, CartStatus, ItemPriceChangeRow, ItemRow};
-use crate::db::schema::{cart_item_price_changes as changes, cart_items as items, carts};
+use super::{CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow};
+use crate::db::schema::{
+    cart_item_price_changes as changes, cart_items as items, cart_shares as shares, carts,
+};
 
 /// Inserts a cart.
 pub fn insert(conn: &mut PgConnection, row: &CartRow) -> QueryResult<()> {
@@ -214,4 +216,34 @@ pub fn claim_idle(
         .for_update()
         .skip_locked()
         .load(conn)
+}
+
+/// Records a share link.
+pub fn insert_share(conn: &mut PgConnection, row: &CartShareRow) -> QueryResult<()> {
+    diesel::insert_into(shares::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A live share by its token hash.
+pub fn live_share(conn: &mut PgConnection, hash: &str) -> QueryResult<Option<CartShareRow>> {
+    shares::table
+        .filter(shares::token_hash.eq(hash))
+        .filter(shares::revoked_at.is_null())
+        .select(CartShareRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Revokes a cart's share; how many rows changed.
+pub fn revoke_share(conn: &mut PgConnection, cart_id: Uuid, share_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        shares::table
+            .filter(shares::id.eq(share_id))
+            .filter(shares::cart_id.eq(cart_id))
+            .filter(shares::revoked_at.is_null()),
+    )
+    .set(shares::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
 }

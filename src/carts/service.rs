@@ -5,17 +5,16 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::pricing::{self, CountedLine, LineFacts, Notice, Summary};
-use super::{CartRow, CartStatus, ItemPriceChangeRow, ItemRow, repo};
-use crate::auth::Principal;
+use super::{
+    CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, SharedCart, SharedLine, repo,
+};
+use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode, Shortage};
 use crate::events::{self, Event};
 use crate::inventory::StockRow;
@@ -36,20 +35,6 @@ pub struct Caller {
     pub principal: Option<Principal>,
     /// The guest cart token (`X-Cart-Token`).
     pub cart_token: Option<String>,
-}
-
-/// SHA-256 of a guest token, hex: only the hash is stored.
-pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn new_token() -> Result<String, AppError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(e.to_string()))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// One line as shown: the row after re-pricing, whether it counts in the
@@ -79,19 +64,10 @@ pub struct CartView {
     pub rate: Option<RateRow>,
 }
 
-fn same_secret(a: &str, b: &str) -> bool {
-    // Compare without an early exit so timing says nothing about the hash.
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 fn authorize(cart: &CartRow, caller: &Caller, write: bool) -> Result<(), AppError> {
     let owner = matches!((cart.user_id, &caller.principal), (Some(u), Some(p)) if u == p.user_id);
     let guest = cart.status == CartStatus::Active
-        && matches!((&cart.guest_token_hash, &caller.cart_token), (Some(h), Some(t)) if same_secret(h, &hash_token(t)));
+        && matches!((&cart.guest_token_hash, &caller.cart_token), (Some(h), Some(t)) if tokens::matches(h, t));
     let operator = !write
         && caller
             .principal
@@ -121,9 +97,9 @@ fn empty_cart(user_id: Option<Uuid>, token_hash: Option<String>) -> CartRow {
 
 /// Creates a guest cart; returns it and the token (shown once, stored hashed).
 pub fn create_guest_cart(conn: &mut PgConnection) -> Result<(CartView, String), AppError> {
-    let token = new_token()?;
+    let token = tokens::new_token()?;
     conn.transaction(|conn| {
-        let cart = empty_cart(None, Some(hash_token(&token)));
+        let cart = empty_cart(None, Some(tokens::hash_token(&token)));
         repo::insert(conn, &cart)?;
         Ok((view(conn, cart, false)?, token))
     })
@@ -559,7 +535,7 @@ pub fn merge(
         let token_ok = guest
             .guest_token_hash
             .as_deref()
-            .is_some_and(|h| same_secret(h, &hash_token(token)));
+            .is_some_and(|h| tokens::matches(h, token));
         if !token_ok {
             return Err(AppError::NotFound("cart"));
         }
@@ -657,4 +633,177 @@ pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<Uuid>, AppEr
         .into_iter()
         .map(|i| i.product_id)
         .collect())
+}
+
+/// Moves a line to one of the user's wishlists (`None`: the default list).
+pub fn move_to_wishlist(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    cart_id: Uuid,
+    if_match: Option<i32>,
+    item_id: Uuid,
+    wishlist_id: Option<Uuid>,
+) -> Result<CartView, AppError> {
+    let user = caller
+        .principal
+        .clone()
+        .ok_or_else(|| AppError::Unauthorized("wishlists need a signed-in user".into()))?;
+    conn.transaction(|conn| {
+        let product = repo::items_of(conn, cart_id)?
+            .into_iter()
+            .find(|i| i.id == item_id)
+            .map(|i| i.product_id)
+            .ok_or(AppError::NotFound("cart item"))?;
+        let view = update_cart(
+            conn,
+            caller,
+            cart_id,
+            if_match,
+            vec![(String::new(), Op::Remove { item_id })],
+        )?;
+        crate::wishlists::service::add_item(conn, &user, wishlist_id, product)?;
+        Ok(view)
+    })
+}
+
+/// Adds a product from one of the user's wishlists to the user's cart.
+pub fn add_from_wishlist(
+    conn: &mut PgConnection,
+    user: &Principal,
+    wishlist_id: Uuid,
+    product_id: Uuid,
+    quantity: i32,
+) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        crate::wishlists::service::require_item(conn, user, wishlist_id, product_id)?;
+        let cart = lock_user_cart(conn, user.user_id)?;
+        let caller = Caller {
+            principal: Some(user.clone()),
+            cart_token: None,
+        };
+        update_cart(
+            conn,
+            &caller,
+            cart.id,
+            None,
+            vec![(
+                String::new(),
+                Op::Add {
+                    product_id,
+                    quantity,
+                },
+            )],
+        )
+    })
+}
+
+/// Shares a cart by a read-only link: a snapshot of its lines now. Returns
+/// the share id and the token (shown once).
+pub fn share_cart(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    cart_id: Uuid,
+) -> Result<(Uuid, String, SharedCart), AppError> {
+    let token = tokens::new_token()?;
+    conn.transaction(|conn| {
+        let cart = lock_for_write(conn, caller, cart_id)?;
+        let view = view(conn, cart, false)?;
+        let snapshot = SharedCart {
+            lines: view
+                .lines
+                .iter()
+                .filter(|l| !l.row.saved_for_later)
+                .map(|l| {
+                    let unit = DualPrice {
+                        usd: l.row.unit_price_usd,
+                        ves: l.row.unit_price_ves,
+                    };
+                    SharedLine {
+                        product_id: l.row.product_id,
+                        name: l.row.name.clone(),
+                        sku: l.row.sku.clone(),
+                        image_url: l.row.image_url.clone(),
+                        seller_name: l.row.seller_name.clone(),
+                        quantity: l.row.quantity,
+                        unit_price: unit,
+                        line_total: unit.times(u32::try_from(l.row.quantity).unwrap_or(0)),
+                    }
+                })
+                .collect(),
+            total: view.summary.total,
+            shared_at: crate::db::now(),
+        };
+        let row = CartShareRow {
+            id: Uuid::now_v7(),
+            cart_id,
+            token_hash: tokens::hash_token(&token),
+            snapshot: serde_json::to_value(&snapshot).map_err(AppError::internal)?,
+            created_at: snapshot.shared_at,
+            revoked_at: None,
+        };
+        repo::insert_share(conn, &row)?;
+        Ok((row.id, token.clone(), snapshot))
+    })
+}
+
+/// Revokes a share link of the caller's cart.
+pub fn revoke_cart_share(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    cart_id: Uuid,
+    share_id: Uuid,
+) -> Result<(), AppError> {
+    conn.transaction(|conn| {
+        let cart = repo::lock(conn, cart_id)?.ok_or(AppError::NotFound("cart"))?;
+        authorize(&cart, caller, true)?;
+        match repo::revoke_share(conn, cart_id, share_id)? {
+            0 => Err(AppError::NotFound("cart share")),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// A shared cart by its link token (404 once revoked).
+pub fn shared_cart(conn: &mut PgConnection, token: &str) -> Result<SharedCart, AppError> {
+    let share = repo::live_share(conn, &tokens::hash_token(token))?
+        .ok_or(AppError::NotFound("shared cart"))?;
+    serde_json::from_value(share.snapshot).map_err(AppError::internal)
+}
+
+/// Copies a shared cart's lines into the caller's cart (`target`, or the
+/// signed-in user's cart), all or nothing, at today's prices.
+pub fn copy_shared_cart(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    token: &str,
+    target: Option<Uuid>,
+) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        let shared = shared_cart(conn, token)?;
+        let target = match (target, &caller.principal) {
+            (Some(id), _) => id,
+            (None, Some(user)) => lock_user_cart(conn, user.user_id)?.id,
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "cart_id",
+                    "name the cart to copy into, or sign in",
+                ));
+            }
+        };
+        let ops = shared
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                (
+                    format!("lines[{i}]."),
+                    Op::Add {
+                        product_id: l.product_id,
+                        quantity: l.quantity,
+                    },
+                )
+            })
+            .collect();
+        update_cart(conn, caller, target, None, ops)
+    })
 }

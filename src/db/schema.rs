@@ -211,12 +211,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wishlists (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        is_default -> Bool,
+        share_token_hash -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    wishlist_items (wishlist_id, product_id) {
+        wishlist_id -> Uuid,
+        product_id -> Uuid,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cart_shares (id) {
+        id -> Uuid,
+        cart_id -> Uuid,
+        token_hash -> Text,
+        snapshot -> Jsonb,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(wishlist_items -> wishlists (wishlist_id));
+diesel::joinable!(wishlist_items -> products (product_id));
+diesel::joinable!(cart_shares -> carts (cart_id));
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cart_item_price_changes,
+    cart_shares,
     cart_items,
     carts,
     exchange_rates,
@@ -230,4 +265,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_alerts,
     stock_levels,
     stock_movements,
+    wishlist_items,
+    wishlists,
 );

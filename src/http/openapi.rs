@@ -36,6 +36,7 @@ Lists use cursor pagination (`limit`, `cursor` -> `next_cursor`).",
         (name = "exchange-rates", description = "USD->VES exchange rates, kept as history."),
         (name = "inventory", description = "Stock levels, the movement ledger, availability and low-stock alerts."),
         (name = "carts", description = "Shopping carts for users and guests: dual-currency, re-priced on every read, versioned with ETag/If-Match."),
+        (name = "wishlists", description = "Saved products: a default list and named lists, shareable by read-only links."),
         (name = "fee-rules", description = "Fees applied to carts, kept as data."),
         (name = "reservations", description = "Stock held for checkouts, carts and orders; every hold ends (committed, released or expired)."),
     )

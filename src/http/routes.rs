@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
 use crate::http::{health, openapi};
-use crate::{carts, fees, inventory, products, rates, sellers};
+use crate::{carts, fees, inventory, products, rates, sellers, wishlists};
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -60,7 +60,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(carts::api::save_cart_item_for_later)
                 .service(carts::api::move_cart_item_to_cart)
                 .service(carts::api::batch_update_cart)
-                .service(carts::api::stream_cart_events),
+                .service(carts::api::stream_cart_events)
+                .service(carts::api::move_cart_item_to_wishlist)
+                .service(carts::api::share_cart)
+                .service(carts::api::revoke_cart_share)
+                .service(carts::api::get_shared_cart)
+                .service(carts::api::copy_shared_cart)
+                .service(wishlists::api::list_wishlists)
+                .service(wishlists::api::create_wishlist)
+                .service(wishlists::api::get_wishlist)
+                .service(wishlists::api::rename_wishlist)
+                .service(wishlists::api::delete_wishlist)
+                .service(wishlists::api::add_wishlist_item)
+                .service(wishlists::api::remove_wishlist_item)
+                .service(wishlists::api::add_wishlist_item_to_cart)
+                .service(wishlists::api::share_wishlist)
+                .service(wishlists::api::unshare_wishlist)
+                .service(wishlists::api::get_shared_wishlist),
         );
 }
 

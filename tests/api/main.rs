@@ -15,3 +15,4 @@ mod rates;
 mod reservations;
 mod seed;
 mod sellers;
+mod wishlists;

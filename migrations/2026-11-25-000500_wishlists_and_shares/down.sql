@@ -1,0 +1,3 @@
+DROP TABLE cart_shares;
+DROP TABLE wishlist_items;
+DROP TABLE wishlists;
