@@ -132,7 +132,7 @@ fn serve(
     let spec = openapi::spec();
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
-    let hub = web::Data::from(crate::events::Hub::start(
+    let hub = web::Data::from(crate::events::Hub::new(
         settings.database_url.expose().to_string(),
         std::time::Duration::from_millis(100),
     ));

@@ -871,8 +871,13 @@ pub async fn stream_cart_events(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let rx = hub.subscribe();
-    let view = db::run(&pool, move |c| service::get_cart(c, &caller, id)).await?;
+    let hub = hub.into_inner();
+    let (rx, view) = db::run(&pool, move |c| {
+        // Subscribe before reading, so no change between the two is missed.
+        let rx = hub.subscribe();
+        Ok((rx, service::get_cart(c, &caller, id)?))
+    })
+    .await?;
     let first = format!(
         "retry: 3000\nevent: cart\ndata: {}\n\n",
         serde_json::json!({"cart_id": id, "version": view.cart.version})

@@ -3,9 +3,9 @@
 //! each process runs one listener thread on its own connection
 //! (`LISTEN canasta_events`) that fans events out to in-process subscribers
 //! (the cart event streams). No state is shared between instances except
-//! through PostgreSQL.
+//! through PostgreSQL. The listener runs only while a stream is open.
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -47,40 +47,81 @@ pub fn notify(conn: &mut PgConnection, event: &Event) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// The in-process fan-out of events.
+/// The in-process fan-out of events. The listener thread runs only while
+/// someone subscribes: it starts with the first subscriber and stops after
+/// the last one has gone, so an idle process holds no extra connection.
 #[derive(Debug)]
 pub struct Hub {
     tx: broadcast::Sender<Event>,
+    database_url: String,
+    poll: Duration,
+    running: Mutex<bool>,
 }
 
 impl Hub {
-    /// Starts the listener thread for `database_url`; it stops when the hub is dropped.
-    pub fn start(database_url: String, poll: Duration) -> Arc<Self> {
+    /// A hub for `database_url`; nothing runs until someone subscribes.
+    pub fn new(database_url: String, poll: Duration) -> Arc<Self> {
         let (tx, _) = broadcast::channel(1024);
-        let hub = Arc::new(Self { tx });
-        let weak = Arc::downgrade(&hub);
-        let spawned = std::thread::Builder::new()
-            .name("canasta-events".into())
-            .spawn(move || listen(&database_url, &weak, poll));
-        if let Err(err) = spawned {
-            log::error!("cannot start the event listener: {err}");
-        }
-        hub
+        Arc::new(Self {
+            tx,
+            database_url,
+            poll,
+            running: Mutex::new(false),
+        })
     }
 
-    /// A receiver of every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.tx.subscribe()
+    /// A receiver of every event from now on. Starts the listener if needed
+    /// and then waits (up to 2 s) until it listens, so nothing committed
+    /// after this call is missed. Blocking: call it off the async threads.
+    pub fn subscribe(self: &Arc<Self>) -> broadcast::Receiver<Event> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self.tx.subscribe();
+        if !*running {
+            let weak = Arc::downgrade(self);
+            let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+            let spawned = std::thread::Builder::new()
+                .name("canasta-events".into())
+                .spawn(move || listen(&weak, &ready_tx));
+            match spawned {
+                Ok(_) => {
+                    *running = true;
+                    if ready_rx.recv_timeout(Duration::from_secs(2)).is_err() {
+                        log::warn!(
+                            "the event listener is slow to start; early events may be missed"
+                        );
+                    }
+                }
+                Err(err) => log::error!("cannot start the event listener: {err}"),
+            }
+        }
+        rx
+    }
+
+    /// True when nobody listens any more; marks the listener stopped.
+    fn should_stop(&self) -> bool {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if self.tx.receiver_count() == 0 {
+            *running = false;
+            true
+        } else {
+            false
+        }
     }
 }
 
-fn listen(url: &str, hub: &Weak<Hub>, poll: Duration) {
+fn listen(hub: &Weak<Hub>, ready: &std::sync::mpsc::SyncSender<()>) {
+    let Some((url, poll)) = hub.upgrade().map(|h| (h.database_url.clone(), h.poll)) else {
+        return;
+    };
     let mut backoff = poll;
-    while hub.strong_count() > 0 {
-        let mut conn = match PgConnection::establish(url) {
+    loop {
+        let mut conn = match PgConnection::establish(&url) {
             Ok(c) => c,
             Err(err) => {
                 log::warn!("event listener cannot connect, retrying: {err}");
+                if hub.upgrade().is_none_or(|h| h.should_stop()) {
+                    return;
+                }
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -88,11 +129,17 @@ fn listen(url: &str, hub: &Weak<Hub>, poll: Duration) {
         };
         if let Err(err) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn) {
             log::warn!("event listener cannot LISTEN, retrying: {err}");
+            std::thread::sleep(backoff);
             continue;
         }
         backoff = poll;
+        // Nobody may be waiting any more; that is fine.
+        let _ = ready.try_send(());
         'poll: loop {
             let Some(hub) = hub.upgrade() else { return };
+            if hub.should_stop() {
+                return;
+            }
             for notification in conn.notifications_iter() {
                 match notification {
                     Ok(n) => match serde_json::from_str::<Event>(&n.payload) {
