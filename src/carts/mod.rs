@@ -17,7 +17,9 @@ use uuid::Uuid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{cart_item_price_changes, cart_items, cart_shares, carts};
+use crate::db::schema::{
+    cart_item_price_changes, cart_items, cart_participants, cart_shares, carts,
+};
 use crate::money::DualPrice;
 
 crate::text_enum! {
@@ -34,6 +36,45 @@ crate::text_enum! {
         /// A guest cart left idle.
         Expired = "expired",
     }
+}
+
+crate::text_enum! {
+    /// What kind of cart.
+    pub enum CartKind {
+        /// One shopper's cart (one active per user), or a guest's.
+        Personal = "personal",
+        /// A cart an owner shares with invited participants.
+        Group = "group",
+    }
+}
+
+crate::text_enum! {
+    /// A participant's place in a group cart.
+    pub enum ParticipantRole {
+        /// Opened the cart; the only one who checks out.
+        Owner = "owner",
+        /// Joined by invitation.
+        Member = "member",
+    }
+}
+
+/// The `line_owner` of lines in personal carts (group lines carry the participant).
+pub const NO_LINE_OWNER: Uuid = Uuid::nil();
+
+/// A participant of a group cart.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cart_participants, check_for_backend(diesel::pg::Pg))]
+pub struct ParticipantRow {
+    /// The cart.
+    pub cart_id: Uuid,
+    /// The participant.
+    pub user_id: Uuid,
+    /// Owner or member.
+    pub role: ParticipantRole,
+    /// When they (last) joined.
+    pub joined_at: DateTime<Utc>,
+    /// When they left or were removed.
+    pub left_at: Option<DateTime<Utc>>,
 }
 
 /// A cart as stored.
@@ -58,6 +99,10 @@ pub struct CartRow {
     pub updated_at: DateTime<Utc>,
     /// When the shopper last touched it.
     pub last_activity_at: DateTime<Utc>,
+    /// Personal or group.
+    pub kind: CartKind,
+    /// SHA-256 of a group cart's invitation token.
+    pub invite_token_hash: Option<String>,
 }
 
 /// A cart line as stored.
@@ -104,6 +149,8 @@ pub struct ItemRow {
     pub created_at: DateTime<Utc>,
     /// When last changed.
     pub updated_at: DateTime<Utc>,
+    /// The participant whose line it is (group carts), else `NO_LINE_OWNER`.
+    pub line_owner: Uuid,
 }
 
 /// One change of a line's unit price.

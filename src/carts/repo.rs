@@ -4,9 +4,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow};
+use super::{
+    CartKind, CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, ParticipantRow,
+};
 use crate::db::schema::{
-    cart_item_price_changes as changes, cart_items as items, cart_shares as shares, carts,
+    cart_item_price_changes as changes, cart_items as items, cart_participants as members,
+    cart_shares as shares, carts,
 };
 
 /// Inserts a cart.
@@ -43,6 +46,7 @@ pub fn lock_active_for_user(
 ) -> QueryResult<Option<CartRow>> {
     carts::table
         .filter(carts::user_id.eq(user_id))
+        .filter(carts::kind.eq(CartKind::Personal))
         .filter(carts::status.eq(CartStatus::Active))
         .select(CartRow::as_select())
         .for_update()
@@ -57,6 +61,7 @@ pub fn lock_latest_abandoned(
 ) -> QueryResult<Option<CartRow>> {
     carts::table
         .filter(carts::user_id.eq(user_id))
+        .filter(carts::kind.eq(CartKind::Personal))
         .filter(carts::status.eq(CartStatus::Abandoned))
         .order(carts::last_activity_at.desc())
         .select(CartRow::as_select())
@@ -246,4 +251,69 @@ pub fn revoke_share(conn: &mut PgConnection, cart_id: Uuid, share_id: Uuid) -> Q
     )
     .set(shares::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
+}
+
+/// Adds (or brings back) a participant.
+pub fn upsert_participant(conn: &mut PgConnection, row: &ParticipantRow) -> QueryResult<()> {
+    diesel::insert_into(members::table)
+        .values(row)
+        .on_conflict((members::cart_id, members::user_id))
+        .do_update()
+        .set((
+            members::left_at.eq(None::<chrono::DateTime<Utc>>),
+            members::joined_at.eq(row.joined_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The active participants of a cart, by join time.
+pub fn participants(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<ParticipantRow>> {
+    members::table
+        .filter(members::cart_id.eq(cart_id))
+        .filter(members::left_at.is_null())
+        .order(members::joined_at.asc())
+        .select(ParticipantRow::as_select())
+        .load(conn)
+}
+
+/// Marks a participant gone; how many rows changed.
+pub fn leave(conn: &mut PgConnection, cart_id: Uuid, user_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        members::table
+            .filter(members::cart_id.eq(cart_id))
+            .filter(members::user_id.eq(user_id))
+            .filter(members::left_at.is_null()),
+    )
+    .set(members::left_at.eq(diesel::dsl::now))
+    .execute(conn)
+}
+
+/// Deletes a participant's lines in a cart.
+pub fn delete_lines_of(conn: &mut PgConnection, cart_id: Uuid, owner: Uuid) -> QueryResult<usize> {
+    diesel::delete(
+        items::table
+            .filter(items::cart_id.eq(cart_id))
+            .filter(items::line_owner.eq(owner)),
+    )
+    .execute(conn)
+}
+
+/// Deletes the lines of one participant still in the cart (not saved).
+pub fn clear_lines_of(conn: &mut PgConnection, cart_id: Uuid, owner: Uuid) -> QueryResult<usize> {
+    diesel::delete(
+        items::table
+            .filter(items::cart_id.eq(cart_id))
+            .filter(items::line_owner.eq(owner))
+            .filter(items::saved_for_later.eq(false)),
+    )
+    .execute(conn)
+}
+
+/// Sets a group cart's invitation hash.
+pub fn set_invite(conn: &mut PgConnection, cart_id: Uuid, hash: &str) -> QueryResult<()> {
+    diesel::update(carts::table.find(cart_id))
+        .set(carts::invite_token_hash.eq(hash))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::pricing::{self, CountedLine, LineFacts, Notice, Summary};
 use super::{
-    CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, SharedCart, SharedLine, repo,
+    CartKind, CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, NO_LINE_OWNER,
+    ParticipantRole, ParticipantRow, SharedCart, SharedLine, repo,
 };
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode, Shortage};
@@ -62,27 +63,88 @@ pub struct CartView {
     pub summary: Summary,
     /// The rate used (none while the cart is empty and no rate exists).
     pub rate: Option<RateRow>,
+    /// Group carts: who takes part and what each has in the cart.
+    pub participants: Vec<ParticipantView>,
 }
 
-fn authorize(cart: &CartRow, caller: &Caller, write: bool) -> Result<(), AppError> {
-    let owner = matches!((cart.user_id, &caller.principal), (Some(u), Some(p)) if u == p.user_id);
-    let guest = cart.status == CartStatus::Active
-        && matches!((&cart.guest_token_hash, &caller.cart_token), (Some(h), Some(t)) if tokens::matches(h, t));
+/// A participant of a group cart with their part of the total.
+#[derive(Debug, Clone)]
+pub struct ParticipantView {
+    /// The participant.
+    pub row: ParticipantRow,
+    /// Units on their counted lines.
+    pub item_count: i64,
+    /// Sum of their counted lines.
+    pub subtotal: DualPrice,
+}
+
+/// What the caller may do in a cart.
+#[derive(Debug, Clone, Copy)]
+struct Access {
+    /// The signed-in caller.
+    user: Option<Uuid>,
+    /// The personal cart's owner or guest, or a group cart's owner.
+    owner: bool,
+    /// The cart is a group cart (lines belong to participants).
+    group: bool,
+}
+
+fn authorize(
+    conn: &mut PgConnection,
+    cart: &CartRow,
+    caller: &Caller,
+    write: bool,
+) -> Result<Access, AppError> {
+    let user = caller.principal.as_ref().map(|p| p.user_id);
     let operator = !write
         && caller
             .principal
             .as_ref()
             .is_some_and(Principal::is_operator);
-    if owner || guest || operator {
-        Ok(())
-    } else {
-        Err(AppError::NotFound("cart"))
+    match cart.kind {
+        CartKind::Personal => {
+            let owner = cart.user_id.is_some() && cart.user_id == user;
+            let guest = cart.status == CartStatus::Active
+                && matches!((&cart.guest_token_hash, &caller.cart_token), (Some(h), Some(t)) if tokens::matches(h, t));
+            if owner || guest || operator {
+                Ok(Access {
+                    user,
+                    owner: owner || guest,
+                    group: false,
+                })
+            } else {
+                Err(AppError::NotFound("cart"))
+            }
+        }
+        CartKind::Group => {
+            let member = match user {
+                Some(u) => repo::participants(conn, cart.id)?
+                    .into_iter()
+                    .find(|p| p.user_id == u),
+                None => None,
+            };
+            match member {
+                Some(m) => Ok(Access {
+                    user,
+                    owner: m.role == ParticipantRole::Owner,
+                    group: true,
+                }),
+                None if operator => Ok(Access {
+                    user,
+                    owner: false,
+                    group: true,
+                }),
+                None => Err(AppError::NotFound("cart")),
+            }
+        }
     }
 }
 
 fn empty_cart(user_id: Option<Uuid>, token_hash: Option<String>) -> CartRow {
     let now = crate::db::now();
     CartRow {
+        kind: CartKind::Personal,
+        invite_token_hash: None,
         id: Uuid::now_v7(),
         user_id,
         guest_token_hash: token_hash,
@@ -133,7 +195,7 @@ pub fn my_cart(conn: &mut PgConnection, user: &Principal) -> Result<CartView, Ap
 pub fn get_cart(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<CartView, AppError> {
     conn.transaction(|conn| {
         let cart = repo::lock(conn, id)?.ok_or(AppError::NotFound("cart"))?;
-        authorize(&cart, caller, false)?;
+        authorize(conn, &cart, caller, false)?;
         view(conn, cart, false)
     })
 }
@@ -238,6 +300,31 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
     for line in &mut lines {
         line.history = history.remove(&line.row.id).unwrap_or_default();
     }
+    let participants = match cart.kind {
+        CartKind::Personal => vec![],
+        CartKind::Group => repo::participants(conn, cart.id)?
+            .into_iter()
+            .map(|row| {
+                let mine = lines
+                    .iter()
+                    .filter(|l| l.counted && l.row.line_owner == row.user_id);
+                let (mut item_count, mut subtotal) = (0i64, DualPrice::zero());
+                for l in mine {
+                    item_count += i64::from(l.row.quantity);
+                    let unit = DualPrice {
+                        usd: l.row.unit_price_usd,
+                        ves: l.row.unit_price_ves,
+                    };
+                    subtotal = subtotal + unit.times(u32::try_from(l.row.quantity).unwrap_or(0));
+                }
+                ParticipantView {
+                    row,
+                    item_count,
+                    subtotal,
+                }
+            })
+            .collect(),
+    };
     let rules = fees::service::active_rules(conn)?;
     let summary = pricing::summarize(
         &counted,
@@ -263,6 +350,7 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
         notices,
         summary,
         rate,
+        participants,
     })
 }
 
@@ -346,14 +434,24 @@ fn sellable<'a>(
     }
 }
 
+fn not_yours() -> AppError {
+    AppError::forbidden("in a group cart only the participant who added a line changes it")
+}
+
 fn apply_op(
     conn: &mut PgConnection,
     cart: &CartRow,
-    by: Option<Uuid>,
+    access: Access,
     prefix: &str,
     op: Op,
 ) -> Result<(), AppError> {
     let items = repo::items_of(conn, cart.id)?;
+    let owner_key = if access.group {
+        access.user.unwrap_or(NO_LINE_OWNER)
+    } else {
+        NO_LINE_OWNER
+    };
+    let mine = |item: &ItemRow| !access.group || item.line_owner == owner_key;
     let line = |item_id: Uuid| -> Result<ItemRow, AppError> {
         items
             .iter()
@@ -378,7 +476,9 @@ fn apply_op(
             quantity,
         } => {
             let f = sellable(prefix, &facts, product_id)?;
-            let existing = items.iter().find(|i| i.product_id == product_id);
+            let existing = items
+                .iter()
+                .find(|i| i.product_id == product_id && i.line_owner == owner_key);
             let total = existing.map_or(0, |i| i.quantity) + quantity;
             check_quantity(prefix, f, &stock[&product_id], total)?;
             match existing {
@@ -413,9 +513,10 @@ fn apply_op(
                             rate: rate.rate,
                             prev_unit_price_usd: None,
                             prev_unit_price_ves: None,
-                            added_by: by,
+                            added_by: access.user,
                             created_at: now,
                             updated_at: now,
+                            line_owner: owner_key,
                         },
                     )?;
                 }
@@ -423,6 +524,9 @@ fn apply_op(
         }
         Op::SetQuantity { item_id, quantity } => {
             let item = line(item_id)?;
+            if !mine(&item) {
+                return Err(not_yours());
+            }
             let f = sellable(prefix, &facts, item.product_id)?;
             if !item.saved_for_later {
                 check_quantity(prefix, f, &stock[&item.product_id], quantity)?;
@@ -434,16 +538,31 @@ fn apply_op(
             }
             repo::set_item(conn, item.id, quantity, item.saved_for_later)?;
         }
-        Op::Remove { item_id } => repo::delete_item(conn, line(item_id)?.id)?,
+        Op::Remove { item_id } => {
+            let item = line(item_id)?;
+            if !mine(&item) && !access.owner {
+                return Err(not_yours());
+            }
+            repo::delete_item(conn, item.id)?;
+        }
         Op::SaveForLater { item_id } => {
             let item = line(item_id)?;
+            if !mine(&item) {
+                return Err(not_yours());
+            }
             repo::set_item(conn, item.id, item.quantity, true)?;
         }
         Op::MoveToCart { item_id } => {
             let item = line(item_id)?;
+            if !mine(&item) {
+                return Err(not_yours());
+            }
             let f = sellable(prefix, &facts, item.product_id)?;
             check_quantity(prefix, f, &stock[&item.product_id], item.quantity)?;
             repo::set_item(conn, item.id, item.quantity, false)?;
+        }
+        Op::Clear if access.group && !access.owner => {
+            repo::clear_lines_of(conn, cart.id, owner_key)?;
         }
         Op::Clear => {
             repo::clear(conn, cart.id)?;
@@ -454,14 +573,19 @@ fn apply_op(
 
 /// Locks a cart for a write by `caller`: its owner or its guest token.
 /// An abandoned cart comes back to life; other ended carts are 409.
-fn lock_for_write(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<CartRow, AppError> {
+fn lock_for_write(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(CartRow, Access), AppError> {
     let mut cart = repo::lock(conn, id)?.ok_or(AppError::NotFound("cart"))?;
-    authorize(&cart, caller, true)?;
+    let access = authorize(conn, &cart, caller, true)?;
     match cart.status {
-        CartStatus::Active => Ok(cart),
+        CartStatus::Active => Ok((cart, access)),
         CartStatus::Abandoned => {
             let user = cart.user_id.ok_or(AppError::NotFound("cart"))?;
-            if repo::lock_active_for_user(conn, user)?.is_some() {
+            if cart.kind == CartKind::Personal && repo::lock_active_for_user(conn, user)?.is_some()
+            {
                 return Err(AppError::conflict(
                     ErrorCode::CartNotActive,
                     "the user has another active cart",
@@ -469,7 +593,7 @@ fn lock_for_write(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<
             }
             repo::set_status(conn, cart.id, CartStatus::Active, None)?;
             cart.status = CartStatus::Active;
-            Ok(cart)
+            Ok((cart, access))
         }
         other => Err(AppError::conflict(
             ErrorCode::CartNotActive,
@@ -489,7 +613,7 @@ pub fn update_cart(
     ops: Vec<(String, Op)>,
 ) -> Result<CartView, AppError> {
     conn.transaction(|conn| {
-        let cart = lock_for_write(conn, caller, id)?;
+        let (cart, access) = lock_for_write(conn, caller, id)?;
         if let Some(expected) = if_match
             && expected != cart.version
         {
@@ -497,9 +621,8 @@ pub fn update_cart(
                 current_version: cart.version,
             });
         }
-        let by = caller.principal.as_ref().map(|p| p.user_id);
         for (prefix, op) in ops {
-            apply_op(conn, &cart, by, &prefix, op)?;
+            apply_op(conn, &cart, access, &prefix, op)?;
         }
         repo::acknowledge_prices(conn, cart.id)?;
         view(conn, cart, true)
@@ -706,7 +829,7 @@ pub fn share_cart(
 ) -> Result<(Uuid, String, SharedCart), AppError> {
     let token = tokens::new_token()?;
     conn.transaction(|conn| {
-        let cart = lock_for_write(conn, caller, cart_id)?;
+        let (cart, _) = lock_for_write(conn, caller, cart_id)?;
         let view = view(conn, cart, false)?;
         let snapshot = SharedCart {
             lines: view
@@ -755,7 +878,7 @@ pub fn revoke_cart_share(
 ) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let cart = repo::lock(conn, cart_id)?.ok_or(AppError::NotFound("cart"))?;
-        authorize(&cart, caller, true)?;
+        authorize(conn, &cart, caller, true)?;
         match repo::revoke_share(conn, cart_id, share_id)? {
             0 => Err(AppError::NotFound("cart share")),
             _ => Ok(()),
@@ -805,5 +928,168 @@ pub fn copy_shared_cart(
             })
             .collect();
         update_cart(conn, caller, target, None, ops)
+    })
+}
+
+/// Opens a group cart owned by `user`; returns it and the invitation token.
+pub fn create_group_cart(
+    conn: &mut PgConnection,
+    user: &Principal,
+) -> Result<(CartView, String), AppError> {
+    let token = tokens::new_token()?;
+    conn.transaction(|conn| {
+        let cart = CartRow {
+            kind: CartKind::Group,
+            invite_token_hash: Some(tokens::hash_token(&token)),
+            ..empty_cart(Some(user.user_id), None)
+        };
+        repo::insert(conn, &cart)?;
+        repo::upsert_participant(
+            conn,
+            &ParticipantRow {
+                cart_id: cart.id,
+                user_id: user.user_id,
+                role: ParticipantRole::Owner,
+                joined_at: cart.created_at,
+                left_at: None,
+            },
+        )?;
+        Ok((view(conn, cart, false)?, token.clone()))
+    })
+}
+
+fn lock_group(conn: &mut PgConnection, cart_id: Uuid) -> Result<CartRow, AppError> {
+    repo::lock(conn, cart_id)?
+        .filter(|c| c.kind == CartKind::Group)
+        .ok_or(AppError::NotFound("group cart"))
+}
+
+fn role_of(
+    conn: &mut PgConnection,
+    cart_id: Uuid,
+    user: Uuid,
+) -> Result<Option<ParticipantRole>, AppError> {
+    Ok(repo::participants(conn, cart_id)?
+        .into_iter()
+        .find(|p| p.user_id == user)
+        .map(|p| p.role))
+}
+
+/// Joins a group cart with its invitation token (harmless when already in).
+pub fn join_group_cart(
+    conn: &mut PgConnection,
+    user: &Principal,
+    cart_id: Uuid,
+    token: &str,
+) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        let cart = lock_group(conn, cart_id)?;
+        let invited = cart
+            .invite_token_hash
+            .as_deref()
+            .is_some_and(|h| tokens::matches(h, token));
+        if !invited || cart.status != CartStatus::Active {
+            return Err(AppError::NotFound("group cart"));
+        }
+        if role_of(conn, cart_id, user.user_id)?.is_some() {
+            return view(conn, cart, false);
+        }
+        repo::upsert_participant(
+            conn,
+            &ParticipantRow {
+                cart_id,
+                user_id: user.user_id,
+                role: ParticipantRole::Member,
+                joined_at: crate::db::now(),
+                left_at: None,
+            },
+        )?;
+        view(conn, cart, true)
+    })
+}
+
+/// Leaves a group cart; the member's lines go with them. The owner cannot leave.
+pub fn leave_group_cart(
+    conn: &mut PgConnection,
+    user: &Principal,
+    cart_id: Uuid,
+) -> Result<(), AppError> {
+    conn.transaction(|conn| {
+        let cart = lock_group(conn, cart_id)?;
+        match role_of(conn, cart_id, user.user_id)? {
+            None => Err(AppError::NotFound("group cart")),
+            Some(ParticipantRole::Owner) => Err(AppError::conflict(
+                ErrorCode::Conflict,
+                "the owner cannot leave a group cart; remove the others or let it expire",
+            )),
+            Some(ParticipantRole::Member) => {
+                repo::delete_lines_of(conn, cart_id, user.user_id)?;
+                repo::leave(conn, cart_id, user.user_id)?;
+                view(conn, cart, true).map(|_| ())
+            }
+        }
+    })
+}
+
+/// The owner removes a participant and their lines.
+pub fn remove_participant(
+    conn: &mut PgConnection,
+    user: &Principal,
+    cart_id: Uuid,
+    member: Uuid,
+) -> Result<CartView, AppError> {
+    conn.transaction(|conn| {
+        let cart = lock_group(conn, cart_id)?;
+        match role_of(conn, cart_id, user.user_id)? {
+            None => return Err(AppError::NotFound("group cart")),
+            Some(ParticipantRole::Member) => {
+                return Err(AppError::forbidden("only the owner removes participants"));
+            }
+            Some(ParticipantRole::Owner) if member == user.user_id => {
+                return Err(AppError::conflict(
+                    ErrorCode::Conflict,
+                    "the owner cannot remove themselves",
+                ));
+            }
+            Some(ParticipantRole::Owner) => {}
+        }
+        repo::delete_lines_of(conn, cart_id, member)?;
+        if repo::leave(conn, cart_id, member)? == 0 {
+            return Err(AppError::NotFound("participant"));
+        }
+        view(conn, cart, true)
+    })
+}
+
+/// The owner issues a new invitation token (the old one stops working).
+pub fn rotate_invite(
+    conn: &mut PgConnection,
+    user: &Principal,
+    cart_id: Uuid,
+) -> Result<String, AppError> {
+    let token = tokens::new_token()?;
+    conn.transaction(|conn| {
+        lock_group(conn, cart_id)?;
+        match role_of(conn, cart_id, user.user_id)? {
+            Some(ParticipantRole::Owner) => {
+                repo::set_invite(conn, cart_id, &tokens::hash_token(&token))?;
+                Ok(token.clone())
+            }
+            Some(ParticipantRole::Member) => Err(AppError::forbidden("only the owner invites")),
+            None => Err(AppError::NotFound("group cart")),
+        }
+    })
+}
+
+/// Whether `user` may check out the cart: a personal cart's owner, or a
+/// group cart's owner only.
+pub fn may_check_out(
+    conn: &mut PgConnection,
+    cart: &CartRow,
+    user: &Principal,
+) -> Result<bool, AppError> {
+    Ok(match cart.kind {
+        CartKind::Personal => cart.user_id == Some(user.user_id),
+        CartKind::Group => role_of(conn, cart.id, user.user_id)? == Some(ParticipantRole::Owner),
     })
 }

@@ -155,6 +155,18 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_activity_at -> Timestamptz,
+        kind -> Text,
+        invite_token_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cart_participants (cart_id, user_id) {
+        cart_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        joined_at -> Timestamptz,
+        left_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -180,6 +192,7 @@ diesel::table! {
         added_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        line_owner -> Uuid,
     }
 }
 
@@ -245,12 +258,14 @@ diesel::table! {
 diesel::joinable!(wishlist_items -> wishlists (wishlist_id));
 diesel::joinable!(wishlist_items -> products (product_id));
 diesel::joinable!(cart_shares -> carts (cart_id));
+diesel::joinable!(cart_participants -> carts (cart_id));
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cart_item_price_changes,
+    cart_participants,
     cart_shares,
     cart_items,
     carts,

@@ -6,6 +6,7 @@ mod carts;
 mod concurrency;
 mod docs;
 mod errors;
+mod group_carts;
 mod health;
 mod helpers;
 mod inventory;

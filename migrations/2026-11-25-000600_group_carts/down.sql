@@ -1,0 +1,13 @@
+DROP TABLE cart_participants;
+DELETE FROM cart_items WHERE line_owner <> '00000000-0000-0000-0000-000000000000';
+ALTER TABLE cart_items DROP CONSTRAINT cart_items_one_line_per_product;
+ALTER TABLE cart_items DROP COLUMN line_owner;
+ALTER TABLE cart_items ADD CONSTRAINT cart_items_one_line_per_product UNIQUE (cart_id, product_id);
+DROP INDEX carts_one_active_per_user_idx;
+DELETE FROM cart_item_price_changes WHERE item_id IN (SELECT i.id FROM cart_items i JOIN carts c ON c.id = i.cart_id WHERE c.kind = 'group');
+DELETE FROM cart_items WHERE cart_id IN (SELECT id FROM carts WHERE kind = 'group');
+DELETE FROM cart_shares WHERE cart_id IN (SELECT id FROM carts WHERE kind = 'group');
+DELETE FROM carts WHERE kind = 'group';
+CREATE UNIQUE INDEX carts_one_active_per_user_idx ON carts (user_id) WHERE status = 'active';
+ALTER TABLE carts DROP COLUMN invite_token_hash;
+ALTER TABLE carts DROP COLUMN kind;
