@@ -98,6 +98,8 @@ pub struct Settings {
     pub job_interval: Duration,
     /// Carts untouched this long become abandoned (users) or expired (guests).
     pub cart_idle: Duration,
+    /// Soft stock holds for cart lines, with this time-to-live; `None` is off.
+    pub cart_hold: Option<Duration>,
     /// Token verification.
     pub jwt: JwtSettings,
 }
@@ -216,6 +218,10 @@ impl Settings {
             run_jobs: parse_bool("RUN_JOBS", true)?,
             job_interval: Duration::from_millis(parse("JOB_INTERVAL_MS", 1000u64)?.max(10)),
             cart_idle: Duration::from_secs(parse("CART_IDLE_HOURS", 72u64)?.max(1) * 3600),
+            cart_hold: match parse("CART_HOLD_SECONDS", 0u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs.min(7 * 86_400))),
+            },
             jwt: JwtSettings::from_env()?,
         })
     }

@@ -136,6 +136,11 @@ fn serve(
         settings.database_url.expose().to_string(),
         std::time::Duration::from_millis(100),
     ));
+    let cart_policy = web::Data::new(crate::carts::service::CartPolicy {
+        hold_seconds: settings
+            .cart_hold
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+    });
     let pool = web::Data::new(pool);
     let keys = web::Data::new(keys);
     let limit = settings.max_body_bytes;
@@ -147,6 +152,7 @@ fn serve(
             .app_data(pool.clone())
             .app_data(keys.clone())
             .app_data(hub.clone())
+            .app_data(cart_policy.clone())
             .app_data(table.clone())
             .app_data(spec_json.clone())
             .app_data(BodyLimit(limit))

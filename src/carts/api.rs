@@ -14,7 +14,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::pricing::{Notice, Summary};
-use super::service::{self, Adjustment, Caller, CartView, Op};
+use super::service::{self, Adjustment, Caller, CartPolicy, CartView, Op};
 use super::{CartKind, CartStatus, ItemPriceChangeRow, ParticipantRole};
 use crate::db::{self, DbPool};
 use crate::error::{AppError, FieldError};
@@ -32,6 +32,9 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let user = MaybeAuthUser::from_request(req, payload);
+        let hold_seconds = req
+            .app_data::<web::Data<CartPolicy>>()
+            .and_then(|p| p.hold_seconds);
         let token = req
             .headers()
             .get(CART_TOKEN)
@@ -42,6 +45,7 @@ impl FromRequest for Caller {
             Ok(Caller {
                 principal: user.await?.0,
                 cart_token: token,
+                hold_seconds,
             })
         })
     }
@@ -805,12 +809,13 @@ pub async fn batch_update_cart(
 #[post("/carts/merge")]
 pub async fn merge_cart(
     pool: web::Data<DbPool>,
+    policy: web::Data<CartPolicy>,
     user: AuthUser,
     body: ValidatedJson<MergeRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let (view, adjustments, already) = db::run(&pool, move |c| {
-        service::merge(c, &user, b.guest_cart_id, &b.guest_token)
+        service::merge(c, &user, **policy, b.guest_cart_id, &b.guest_token)
     })
     .await?;
     let cart = CartResponse::from(view);
@@ -954,6 +959,7 @@ pub struct MoveToWishlistRequest {
 #[post("/carts/{cart_id}/items/{item_id}/move-to-wishlist")]
 pub async fn move_cart_item_to_wishlist(
     pool: web::Data<DbPool>,
+    policy: web::Data<CartPolicy>,
     req: HttpRequest,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -965,6 +971,7 @@ pub async fn move_cart_item_to_wishlist(
     let caller = Caller {
         principal: Some(user.0),
         cart_token: None,
+        hold_seconds: policy.hold_seconds,
     };
     let view = db::run(&pool, move |c| {
         service::move_to_wishlist(c, &caller, cart, expected, item, list)

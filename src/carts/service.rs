@@ -27,15 +27,91 @@ use crate::{fees, inventory};
 /// Most operations in one batch request.
 pub const MAX_BATCH: usize = 50;
 /// Most lines (in the cart and saved) one cart may hold.
-pub const MAX_LINES: usize = 200;
+pub const MAX_LINES: usize = 100;
 
-/// Who is asking: a signed-in user, a guest holding a cart token, or both.
+/// Who is asking: a signed-in user, a guest holding a cart token, or both;
+/// plus the cart policy in force (soft holds).
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     /// The authenticated user.
     pub principal: Option<Principal>,
     /// The guest cart token (`X-Cart-Token`).
     pub cart_token: Option<String>,
+    /// Soft stock holds for the cart's lines, with this time-to-live in
+    /// seconds (`CART_HOLD_SECONDS`); `None` is off.
+    pub hold_seconds: Option<i64>,
+}
+
+/// Cart settings every request carries (set once at startup).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CartPolicy {
+    /// Soft-hold time-to-live in seconds; `None` is off.
+    pub hold_seconds: Option<i64>,
+}
+
+impl Caller {
+    fn actor(&self) -> inventory::service::Actor {
+        match &self.principal {
+            Some(p) => inventory::service::Actor::of(p),
+            None => inventory::service::Actor {
+                user_id: None,
+                role: "guest",
+            },
+        }
+    }
+}
+
+/// Units the cart's own soft hold keeps for it, per product.
+fn held(conn: &mut PgConnection, cart_id: Uuid) -> Result<HashMap<Uuid, i32>, AppError> {
+    Ok(
+        inventory::service::active_for_owner(conn, inventory::OwnerType::Cart, cart_id)?
+            .map(|(_, lines)| {
+                lines
+                    .into_iter()
+                    .map(|l| (l.product_id, l.quantity))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Releases the cart's soft hold, if it has one.
+fn release_hold(
+    conn: &mut PgConnection,
+    cart_id: Uuid,
+    actor: &inventory::service::Actor,
+) -> Result<(), AppError> {
+    if let Some((r, _)) =
+        inventory::service::active_for_owner(conn, inventory::OwnerType::Cart, cart_id)?
+    {
+        inventory::service::end(conn, actor, r.id, inventory::service::Outcome::Release)?;
+    }
+    Ok(())
+}
+
+/// Holds the units of every line in the cart (not saved ones) for `ttl`
+/// seconds, all or nothing (409 `insufficient_stock` otherwise).
+fn place_hold(
+    conn: &mut PgConnection,
+    cart_id: Uuid,
+    ttl: i64,
+    actor: &inventory::service::Actor,
+) -> Result<(), AppError> {
+    let lines: Vec<(Uuid, i32)> = repo::items_of(conn, cart_id)?
+        .into_iter()
+        .filter(|i| !i.saved_for_later)
+        .map(|i| (i.product_id, i.quantity))
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let new = inventory::service::NewReservation {
+        owner_type: inventory::OwnerType::Cart,
+        owner_id: cart_id,
+        ttl_seconds: ttl,
+        lines,
+    };
+    inventory::service::reserve(conn, actor, new).map(|_| ())
 }
 
 /// One line as shown: the row after re-pricing, whether it counts in the
@@ -212,6 +288,11 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
     let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
     let facts = products::facts(conn, &ids)?;
     let stock = inventory::service::stock_of(conn, &ids)?;
+    let own = if items.is_empty() {
+        HashMap::new()
+    } else {
+        held(conn, cart.id)?
+    };
     let mut changed = touched;
     let mut lines = Vec::with_capacity(items.len());
     let mut notices = vec![];
@@ -236,7 +317,9 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
             sellable: f.is_some_and(|f| f.sellable),
             price_usd: f.map_or(item.unit_price_usd, |f| f.product.price_usd),
             max_per_order: f.map_or(item.quantity, |f| f.product.max_per_order),
-            available: s.map_or(0, StockRow::available),
+            // Units this cart's own soft hold keeps are available to it.
+            available: s.map_or(0, StockRow::available)
+                + own.get(&item.product_id).copied().unwrap_or(0),
             low_stock_threshold: s.map_or(0, |s| s.low_stock_threshold),
         };
         let outcome = pricing::review_line(&line, rate.rate);
@@ -621,8 +704,15 @@ pub fn update_cart(
                 current_version: cart.version,
             });
         }
+        let actor = caller.actor();
+        if caller.hold_seconds.is_some() {
+            release_hold(conn, cart.id, &actor)?;
+        }
         for (prefix, op) in ops {
             apply_op(conn, &cart, access, &prefix, op)?;
+        }
+        if let Some(ttl) = caller.hold_seconds {
+            place_hold(conn, cart.id, ttl, &actor)?;
         }
         repo::acknowledge_prices(conn, cart.id)?;
         view(conn, cart, true)
@@ -649,6 +739,7 @@ pub struct Adjustment {
 pub fn merge(
     conn: &mut PgConnection,
     user: &Principal,
+    policy: CartPolicy,
     guest_cart_id: Uuid,
     token: &str,
 ) -> Result<(CartView, Vec<Adjustment>, bool), AppError> {
@@ -729,6 +820,13 @@ pub fn merge(
             }
         }
         repo::set_status(conn, guest.id, CartStatus::Merged, Some(target.id))?;
+        let actor = inventory::service::Actor::of(user);
+        release_hold(conn, guest.id, &actor)?;
+        if let Some(ttl) = policy.hold_seconds {
+            // Merged quantities were capped by what is available, so this holds.
+            release_hold(conn, target.id, &actor)?;
+            place_hold(conn, target.id, ttl, &actor)?;
+        }
         Ok((view(conn, target, true)?, adjustments, false))
     })
 }
@@ -738,7 +836,9 @@ pub fn merge(
 pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Result<usize, AppError> {
     conn.transaction(|conn| {
         let carts = repo::claim_idle(conn, crate::db::now() - idle, batch)?;
+        let system = inventory::service::Actor::system();
         for cart in &carts {
+            release_hold(conn, cart.id, &system)?;
             let status = if cart.user_id.is_some() {
                 CartStatus::Abandoned
             } else {
@@ -793,6 +893,7 @@ pub fn move_to_wishlist(
 pub fn add_from_wishlist(
     conn: &mut PgConnection,
     user: &Principal,
+    policy: CartPolicy,
     wishlist_id: Uuid,
     product_id: Uuid,
     quantity: i32,
@@ -803,6 +904,7 @@ pub fn add_from_wishlist(
         let caller = Caller {
             principal: Some(user.clone()),
             cart_token: None,
+            hold_seconds: policy.hold_seconds,
         };
         update_cart(
             conn,

@@ -358,3 +358,19 @@ pub fn visible_products(
         .map(|(id, seller, a, sa)| (id, (seller, a && sa)))
         .collect())
 }
+
+/// The owner's active reservation, locked.
+pub fn lock_active_by_owner(
+    conn: &mut PgConnection,
+    owner_type: super::OwnerType,
+    owner_id: Uuid,
+) -> QueryResult<Option<ReservationRow>> {
+    res::table
+        .filter(res::owner_type.eq(owner_type))
+        .filter(res::owner_id.eq(owner_id))
+        .filter(res::status.eq(ReservationStatus::Active))
+        .select(ReservationRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}

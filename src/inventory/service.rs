@@ -735,3 +735,18 @@ pub fn stock_of(
     }
     Ok(found)
 }
+
+/// The owner's active reservation and its lines, locked, if any.
+pub fn active_for_owner(
+    conn: &mut PgConnection,
+    owner_type: OwnerType,
+    owner_id: Uuid,
+) -> Result<Option<(ReservationRow, Vec<ReservationLineRow>)>, AppError> {
+    match repo::lock_active_by_owner(conn, owner_type, owner_id)? {
+        None => Ok(None),
+        Some(r) => {
+            let lines = repo::reservation_lines(conn, r.id)?;
+            Ok(Some((r, lines)))
+        }
+    }
+}

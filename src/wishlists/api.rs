@@ -338,6 +338,7 @@ pub async fn remove_wishlist_item(
 #[post("/wishlists/{wishlist_id}/items/{product_id}/add-to-cart")]
 pub async fn add_wishlist_item_to_cart(
     pool: web::Data<DbPool>,
+    policy: web::Data<crate::carts::service::CartPolicy>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidatedJson<QuickAddRequest>,
@@ -345,7 +346,7 @@ pub async fn add_wishlist_item_to_cart(
     let (id, product) = path.into_inner();
     let quantity = body.into_inner().quantity;
     let view = db::run(&pool, move |c| {
-        crate::carts::service::add_from_wishlist(c, &user, id, product, quantity)
+        crate::carts::service::add_from_wishlist(c, &user, **policy, id, product, quantity)
     })
     .await?;
     let cart = CartResponse::from(view);

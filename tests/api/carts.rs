@@ -812,3 +812,96 @@ async fn the_event_stream_is_only_for_the_carts_owner() {
         .await
         .assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn with_soft_holds_on_cart_lines_keep_their_units_until_they_go() {
+    let app = TestApp::spawn_with(|s| s.cart_hold = Some(Duration::from_secs(600))).await;
+    app.post_rate("10").await;
+    let (seller, p) = app.priced_product("1.00", 5, 10).await;
+    let (a, b) = (app.customer(), app.customer());
+    let cart_a = my_cart(&app, &a).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cart_b = my_cart(&app, &b).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let added = add(&app, &a, &cart_a, p, 3).await;
+    added.assert_status(200);
+    let stock = app.stock(seller, p).await;
+    assert_eq!(
+        (stock["reserved"].as_i64(), stock["available"].as_i64()),
+        (Some(3), Some(2))
+    );
+    add(&app, &b, &cart_b, p, 3)
+        .await
+        .assert_problem(409, "insufficient_stock");
+    // The holder's own view counts its hold as available: no false notices.
+    let mine = my_cart(&app, &a).await;
+    assert!(
+        notice_kinds(&mine.body)
+            .iter()
+            .all(|k| k != "quantity_reduced" && k != "out_of_stock"),
+        "{}",
+        mine.body
+    );
+    assert_eq!(mine.body["items"][0]["counted"], true);
+    let item = added.body["items"][0]["id"].as_str().unwrap().to_string();
+    app.patch(
+        &format!("/api/v1/carts/{cart_a}/items/{item}"),
+        Some(&a),
+        json!({"quantity": 1}),
+    )
+    .await
+    .assert_status(200);
+    add(&app, &b, &cart_b, p, 3).await.assert_status(200);
+    assert_eq!(app.stock(seller, p).await["reserved"], 4);
+    app.delete(&format!("/api/v1/carts/{cart_a}/items/{item}"), Some(&a))
+        .await
+        .assert_status(200);
+    assert_eq!(app.stock(seller, p).await["reserved"], 3);
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+}
+
+#[actix_web::test]
+async fn soft_holds_end_when_the_cart_goes_idle() {
+    let app = TestApp::spawn_with(|s| {
+        s.cart_hold = Some(Duration::from_secs(600));
+        s.run_jobs = true;
+        s.cart_idle = Duration::from_millis(500);
+    })
+    .await;
+    app.post_rate("10").await;
+    let (seller, p) = app.priced_product("1.00", 5, 10).await;
+    let (guest, token) = app.guest_cart().await;
+    app.cart_call(
+        Method::POST,
+        &format!("/api/v1/carts/{guest}/items"),
+        None,
+        Some(&token),
+        None,
+        Some(json!({"product_id": p, "quantity": 2})),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(app.stock(seller, p).await["reserved"], 2);
+    let mut reserved = 2;
+    for _ in 0..50 {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        reserved = app.stock(seller, p).await["reserved"].as_i64().unwrap();
+        if reserved == 0 {
+            break;
+        }
+    }
+    assert_eq!(reserved, 0);
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+}
