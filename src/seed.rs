@@ -178,23 +178,34 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
             max_per_order: 20,
             active: true,
         };
-        match products::service::create_product(conn, &admin, new) {
+        let seller_id = Uuid::from_u128(SELLERS[seller].0);
+        let product = match products::service::create_product(conn, &admin, new) {
             Ok(product) => {
                 products_added += 1;
-                crate::inventory::service::change_on_hand(
-                    conn,
-                    &crate::inventory::service::Actor::system(),
-                    product.id,
-                    50,
-                    crate::inventory::MovementReason::Restock,
-                    None,
-                    Some("seed".into()),
-                    "demo stock".into(),
-                )
-                .map_err(|e| format!("seeding stock: {e:?}"))?;
+                product
             }
-            Err(e) if already(&e, ErrorCode::DuplicateSku) => {}
+            Err(e) if already(&e, ErrorCode::DuplicateSku) => {
+                products::service::find_by_sku(conn, seller_id, sku)
+                    .map_err(|e| format!("seeding products: {e:?}"))?
+                    .ok_or("a seeded product vanished")?
+            }
             Err(e) => return Err(format!("seeding products: {e:?}").into()),
+        };
+        // Demo products get 50 units once; a product already holding units is left alone.
+        let stock = crate::inventory::service::stock_of(conn, &[product.id])
+            .map_err(|e| format!("{e:?}"))?;
+        if stock.get(&product.id).is_none_or(|s| s.on_hand == 0) {
+            crate::inventory::service::change_on_hand(
+                conn,
+                &crate::inventory::service::Actor::system(),
+                product.id,
+                50,
+                crate::inventory::MovementReason::Restock,
+                None,
+                Some("seed".into()),
+                "demo stock".into(),
+            )
+            .map_err(|e| format!("seeding stock: {e:?}"))?;
         }
     }
     let mut rate_note = "kept the current rate".to_string();

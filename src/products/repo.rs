@@ -209,3 +209,17 @@ pub fn with_sellers(
         ))
         .load(conn)
 }
+
+/// The seller's product with `sku`.
+pub fn find_by_sku(
+    conn: &mut PgConnection,
+    seller_id: Uuid,
+    sku: &str,
+) -> QueryResult<Option<ProductRow>> {
+    p::table
+        .filter(p::seller_id.eq(seller_id))
+        .filter(p::sku.eq(sku))
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -322,3 +322,12 @@ pub fn facts(
         })
         .collect())
 }
+
+/// The seller's product with `sku`, if any.
+pub fn find_by_sku(
+    conn: &mut PgConnection,
+    seller_id: Uuid,
+    sku: &str,
+) -> Result<Option<ProductRow>, AppError> {
+    Ok(repo::find_by_sku(conn, seller_id, sku)?)
+}
