@@ -3,6 +3,7 @@
 //! `repo`); shared plumbing (configuration, database, errors, HTTP glue,
 //! money) lives beside them.
 
+pub mod addresses;
 pub mod auth;
 pub mod carts;
 pub mod cli;

@@ -197,6 +197,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    addresses (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        label -> Text,
+        recipient -> Text,
+        phone -> Text,
+        national_id -> Text,
+        state -> Text,
+        municipality -> Text,
+        city -> Text,
+        line1 -> Text,
+        line2 -> Text,
+        reference_point -> Text,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        is_default -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     cart_item_price_changes (id) {
         id -> Uuid,
         item_id -> Uuid,
@@ -264,6 +286,7 @@ diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    addresses,
     cart_item_price_changes,
     cart_participants,
     cart_shares,

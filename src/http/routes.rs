@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
 use crate::http::{health, openapi};
-use crate::{carts, fees, inventory, products, rates, sellers, wishlists};
+use crate::{addresses, carts, fees, inventory, products, rates, sellers, wishlists};
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -81,7 +81,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(wishlists::api::add_wishlist_item_to_cart)
                 .service(wishlists::api::share_wishlist)
                 .service(wishlists::api::unshare_wishlist)
-                .service(wishlists::api::get_shared_wishlist),
+                .service(wishlists::api::get_shared_wishlist)
+                .service(addresses::api::list_addresses)
+                .service(addresses::api::create_address)
+                .service(addresses::api::get_address)
+                .service(addresses::api::update_address)
+                .service(addresses::api::set_default_address)
+                .service(addresses::api::delete_address),
         );
 }
 

@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server over HTTP against a real
 //! PostgreSQL, one fresh database per test.
 
+mod addresses;
 mod auth;
 mod carts;
 mod concurrency;
