@@ -16,6 +16,7 @@ pub mod http;
 pub mod inventory;
 pub mod jobs;
 pub mod money;
+pub mod orders;
 pub mod outbox;
 pub mod products;
 pub mod rates;

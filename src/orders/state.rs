@@ -1,0 +1,463 @@
+//! The order lifecycle in one table (design §6). Three statuses move side by
+//! side: the order (`pending_payment -> processing -> completed`, and
+//! `cancelled` from the first two), its payment and its shipping. Every
+//! allowed move, and who may make it, is listed here and nowhere else; the
+//! service enforces it in SQL with a conditional update on the current
+//! status, so two concurrent moves cannot both win.
+
+crate::text_enum! {
+    /// The order's main status.
+    pub enum OrderStatus {
+        /// Placed; waiting for the payment.
+        PendingPayment = "pending_payment",
+        /// Paid; the seller prepares and ships it.
+        Processing = "processing",
+        /// Delivered.
+        Completed = "completed",
+        /// Cancelled (stock released or returned).
+        Cancelled = "cancelled",
+    }
+}
+
+crate::text_enum! {
+    /// The payment's status.
+    pub enum PaymentStatus {
+        /// Nothing submitted yet.
+        Pending = "pending",
+        /// The buyer submitted a reference; the seller or an operator checks it.
+        AwaitingVerification = "awaiting_verification",
+        /// Money received.
+        Paid = "paid",
+        /// Rejected or failed; the buyer may submit again.
+        Failed = "failed",
+        /// Fully refunded.
+        Refunded = "refunded",
+        /// Partly refunded.
+        PartiallyRefunded = "partially_refunded",
+    }
+}
+
+crate::text_enum! {
+    /// The shipment's status.
+    pub enum ShippingStatus {
+        /// Not started.
+        NotShipped = "not_shipped",
+        /// The seller is packing it.
+        Preparing = "preparing",
+        /// Handed to the carrier (or ready for pickup).
+        Shipped = "shipped",
+        /// On its way.
+        InTransit = "in_transit",
+        /// Received by the buyer.
+        Delivered = "delivered",
+        /// Came back.
+        Returned = "returned",
+    }
+}
+
+/// Who moves a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mover {
+    /// The buyer.
+    Buyer,
+    /// The order's seller.
+    Seller,
+    /// An operator (admin or support).
+    Operator,
+    /// A job or a payment provider's webhook.
+    System,
+}
+
+use Mover::{Buyer, Operator, Seller, System};
+
+/// The allowed order moves and who may make them.
+pub const ORDER_MOVES: &[(OrderStatus, OrderStatus, &[Mover])] = &[
+    (
+        OrderStatus::PendingPayment,
+        OrderStatus::Processing,
+        &[Seller, Operator, System],
+    ),
+    (
+        OrderStatus::PendingPayment,
+        OrderStatus::Cancelled,
+        &[Buyer, Seller, Operator, System],
+    ),
+    (
+        OrderStatus::Processing,
+        OrderStatus::Completed,
+        &[Seller, Operator, System],
+    ),
+    (
+        OrderStatus::Processing,
+        OrderStatus::Cancelled,
+        &[Seller, Operator],
+    ),
+];
+
+/// The allowed payment moves and who may make them.
+pub const PAYMENT_MOVES: &[(PaymentStatus, PaymentStatus, &[Mover])] = &[
+    (
+        PaymentStatus::Pending,
+        PaymentStatus::AwaitingVerification,
+        &[Buyer],
+    ),
+    (PaymentStatus::Pending, PaymentStatus::Paid, &[System]),
+    (PaymentStatus::Pending, PaymentStatus::Failed, &[System]),
+    (
+        PaymentStatus::AwaitingVerification,
+        PaymentStatus::Paid,
+        &[Seller, Operator],
+    ),
+    (
+        PaymentStatus::AwaitingVerification,
+        PaymentStatus::Failed,
+        &[Seller, Operator],
+    ),
+    (
+        PaymentStatus::Failed,
+        PaymentStatus::AwaitingVerification,
+        &[Buyer],
+    ),
+    (
+        PaymentStatus::Paid,
+        PaymentStatus::Refunded,
+        &[Seller, Operator],
+    ),
+    (
+        PaymentStatus::Paid,
+        PaymentStatus::PartiallyRefunded,
+        &[Seller, Operator],
+    ),
+    (
+        PaymentStatus::PartiallyRefunded,
+        PaymentStatus::Refunded,
+        &[Seller, Operator],
+    ),
+];
+
+/// The allowed shipping moves and who may make them.
+pub const SHIPPING_MOVES: &[(ShippingStatus, ShippingStatus, &[Mover])] = &[
+    (
+        ShippingStatus::NotShipped,
+        ShippingStatus::Preparing,
+        &[Seller, Operator],
+    ),
+    (
+        ShippingStatus::Preparing,
+        ShippingStatus::Shipped,
+        &[Seller, Operator],
+    ),
+    (
+        ShippingStatus::Shipped,
+        ShippingStatus::InTransit,
+        &[Seller, Operator, System],
+    ),
+    (
+        ShippingStatus::Shipped,
+        ShippingStatus::Delivered,
+        &[Seller, Operator, System],
+    ),
+    (
+        ShippingStatus::InTransit,
+        ShippingStatus::Delivered,
+        &[Seller, Operator, System],
+    ),
+    (
+        ShippingStatus::InTransit,
+        ShippingStatus::Returned,
+        &[Seller, Operator],
+    ),
+    (
+        ShippingStatus::Delivered,
+        ShippingStatus::Returned,
+        &[Seller, Operator],
+    ),
+];
+
+fn lookup<S: PartialEq + Copy + 'static>(
+    table: &'static [(S, S, &'static [Mover])],
+    from: S,
+    to: S,
+) -> Option<&'static [Mover]> {
+    table
+        .iter()
+        .find(|(f, t, _)| *f == from && *t == to)
+        .map(|(_, _, who)| *who)
+}
+
+/// Why a move is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The table has no such move.
+    NotAllowed,
+    /// The move exists but not for this mover.
+    NotYours,
+    /// The move is allowed but another status forbids it now.
+    Blocked(&'static str),
+}
+
+/// The three statuses of an order at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statuses {
+    /// Main status.
+    pub order: OrderStatus,
+    /// Payment status.
+    pub payment: PaymentStatus,
+    /// Shipping status.
+    pub shipping: ShippingStatus,
+}
+
+/// Checks an order move by `mover` against the table and the other statuses.
+pub fn check_order(now: Statuses, to: OrderStatus, mover: Mover) -> Result<(), Refusal> {
+    let who = lookup(ORDER_MOVES, now.order, to).ok_or(Refusal::NotAllowed)?;
+    if !who.contains(&mover) {
+        return Err(Refusal::NotYours);
+    }
+    match to {
+        OrderStatus::Processing if now.payment != PaymentStatus::Paid => {
+            Err(Refusal::Blocked("the payment is not confirmed"))
+        }
+        OrderStatus::Completed if now.shipping != ShippingStatus::Delivered => {
+            Err(Refusal::Blocked("the order is not delivered"))
+        }
+        OrderStatus::Cancelled
+            if !matches!(
+                now.shipping,
+                ShippingStatus::NotShipped | ShippingStatus::Preparing
+            ) =>
+        {
+            Err(Refusal::Blocked(
+                "the order has shipped; use a return instead",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks a payment move by `mover`.
+pub fn check_payment(now: Statuses, to: PaymentStatus, mover: Mover) -> Result<(), Refusal> {
+    let who = lookup(PAYMENT_MOVES, now.payment, to).ok_or(Refusal::NotAllowed)?;
+    if !who.contains(&mover) {
+        return Err(Refusal::NotYours);
+    }
+    let refund = matches!(
+        to,
+        PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded
+    );
+    if now.order == OrderStatus::Cancelled && !refund {
+        return Err(Refusal::Blocked("the order is cancelled"));
+    }
+    Ok(())
+}
+
+/// Checks a shipping move by `mover`.
+pub fn check_shipping(now: Statuses, to: ShippingStatus, mover: Mover) -> Result<(), Refusal> {
+    let who = lookup(SHIPPING_MOVES, now.shipping, to).ok_or(Refusal::NotAllowed)?;
+    if !who.contains(&mover) {
+        return Err(Refusal::NotYours);
+    }
+    if now.order != OrderStatus::Processing
+        && !(to == ShippingStatus::Returned && now.order == OrderStatus::Completed)
+    {
+        return Err(Refusal::Blocked("only a paid order in processing ships"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expected order moves, written out independently of `ORDER_MOVES`:
+    /// rows are `from`, columns are `to` in declaration order; `-` means no move.
+    const ORDER_EXPECTED: [[&str; 4]; 4] = [
+        //  pending   processing  completed  cancelled
+        ["-", "S O Y", "-", "B S O Y"], // pending_payment
+        ["-", "-", "S O Y", "S O"],     // processing
+        ["-", "-", "-", "-"],           // completed
+        ["-", "-", "-", "-"],           // cancelled
+    ];
+
+    const PAYMENT_EXPECTED: [[&str; 6]; 6] = [
+        //  pending  awaiting  paid   failed  refunded  partial
+        ["-", "B", "Y", "Y", "-", "-"],     // pending
+        ["-", "-", "S O", "S O", "-", "-"], // awaiting_verification
+        ["-", "-", "-", "-", "S O", "S O"], // paid
+        ["-", "B", "-", "-", "-", "-"],     // failed
+        ["-", "-", "-", "-", "-", "-"],     // refunded
+        ["-", "-", "-", "-", "S O", "-"],   // partially_refunded
+    ];
+
+    const SHIPPING_EXPECTED: [[&str; 6]; 6] = [
+        //  not  preparing  shipped  in_transit  delivered  returned
+        ["-", "S O", "-", "-", "-", "-"],       // not_shipped
+        ["-", "-", "S O", "-", "-", "-"],       // preparing
+        ["-", "-", "-", "S O Y", "S O Y", "-"], // shipped
+        ["-", "-", "-", "-", "S O Y", "S O"],   // in_transit
+        ["-", "-", "-", "-", "-", "S O"],       // delivered
+        ["-", "-", "-", "-", "-", "-"],         // returned
+    ];
+
+    fn movers(code: &str) -> Vec<Mover> {
+        code.split_whitespace()
+            .filter(|c| *c != "-")
+            .map(|c| match c {
+                "B" => Buyer,
+                "S" => Seller,
+                "O" => Operator,
+                "Y" => System,
+                other => panic!("bad code {other}"),
+            })
+            .collect()
+    }
+
+    fn check<S: PartialEq + Copy + std::fmt::Debug + 'static, const N: usize>(
+        all: &[S],
+        table: &'static [(S, S, &'static [Mover])],
+        expected: [[&str; N]; N],
+    ) {
+        assert_eq!(all.len(), N);
+        for (i, from) in all.iter().enumerate() {
+            for (j, to) in all.iter().enumerate() {
+                let want = movers(expected[i][j]);
+                let got = lookup(table, *from, *to)
+                    .map(<[Mover]>::to_vec)
+                    .unwrap_or_default();
+                let mut want_sorted = want.clone();
+                let mut got_sorted = got.clone();
+                want_sorted.sort_by_key(|m| *m as u8);
+                got_sorted.sort_by_key(|m| *m as u8);
+                assert_eq!(got_sorted, want_sorted, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_pair_of_order_statuses_matches_the_expected_table() {
+        check(OrderStatus::ALL, ORDER_MOVES, ORDER_EXPECTED);
+    }
+
+    #[test]
+    fn every_pair_of_payment_statuses_matches_the_expected_table() {
+        check(PaymentStatus::ALL, PAYMENT_MOVES, PAYMENT_EXPECTED);
+    }
+
+    #[test]
+    fn every_pair_of_shipping_statuses_matches_the_expected_table() {
+        check(ShippingStatus::ALL, SHIPPING_MOVES, SHIPPING_EXPECTED);
+    }
+
+    fn at(order: OrderStatus, payment: PaymentStatus, shipping: ShippingStatus) -> Statuses {
+        Statuses {
+            order,
+            payment,
+            shipping,
+        }
+    }
+
+    #[test]
+    fn cross_guards_hold() {
+        use OrderStatus as O;
+        use PaymentStatus as P;
+        use ShippingStatus as S;
+        // Processing needs a confirmed payment.
+        assert_eq!(
+            check_order(
+                at(O::PendingPayment, P::AwaitingVerification, S::NotShipped),
+                O::Processing,
+                Seller
+            ),
+            Err(Refusal::Blocked("the payment is not confirmed"))
+        );
+        assert_eq!(
+            check_order(
+                at(O::PendingPayment, P::Paid, S::NotShipped),
+                O::Processing,
+                System
+            ),
+            Ok(())
+        );
+        // Completion needs delivery.
+        assert!(check_order(at(O::Processing, P::Paid, S::Shipped), O::Completed, System).is_err());
+        assert_eq!(
+            check_order(
+                at(O::Processing, P::Paid, S::Delivered),
+                O::Completed,
+                System
+            ),
+            Ok(())
+        );
+        // No cancellation once shipped; buyers cancel only before payment.
+        assert!(
+            check_order(
+                at(O::Processing, P::Paid, S::Shipped),
+                O::Cancelled,
+                Operator
+            )
+            .is_err()
+        );
+        assert_eq!(
+            check_order(
+                at(O::Processing, P::Paid, S::Preparing),
+                O::Cancelled,
+                Buyer
+            ),
+            Err(Refusal::NotYours)
+        );
+        assert_eq!(
+            check_order(
+                at(O::PendingPayment, P::Pending, S::NotShipped),
+                O::Cancelled,
+                Buyer
+            ),
+            Ok(())
+        );
+        // Shipping moves only for paid orders in processing; returns after completion.
+        assert!(
+            check_shipping(
+                at(O::PendingPayment, P::Pending, S::NotShipped),
+                S::Preparing,
+                Seller
+            )
+            .is_err()
+        );
+        assert_eq!(
+            check_shipping(
+                at(O::Processing, P::Paid, S::NotShipped),
+                S::Preparing,
+                Seller
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_shipping(at(O::Completed, P::Paid, S::Delivered), S::Returned, Seller),
+            Ok(())
+        );
+        // A cancelled order takes refunds only.
+        assert!(
+            check_payment(
+                at(O::Cancelled, P::Failed, S::NotShipped),
+                P::AwaitingVerification,
+                Buyer
+            )
+            .is_err()
+        );
+        assert_eq!(
+            check_payment(
+                at(O::Cancelled, P::Paid, S::NotShipped),
+                P::Refunded,
+                Operator
+            ),
+            Ok(())
+        );
+        // A move that is not in the table.
+        assert_eq!(
+            check_payment(
+                at(O::PendingPayment, P::Pending, S::NotShipped),
+                P::Refunded,
+                Operator
+            ),
+            Err(Refusal::NotAllowed)
+        );
+    }
+}
