@@ -9,6 +9,7 @@ pub mod carts;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod fees;

@@ -17,9 +17,12 @@ pub const MAX_PRICE_USD: Decimal = Decimal::from_parts(100_000_000, 0, 0, false,
 /// The largest USD->VES rate accepted (guards against typos by orders of magnitude).
 pub const MAX_RATE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
-/// Rounds an amount to cents, half away from zero.
+/// Rounds an amount to cents, half away from zero, always with two
+/// decimals (`0` is `0.00`, `1.5` is `1.50`), as money is shown.
 pub fn round_cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(CENTS, RoundingStrategy::MidpointAwayFromZero)
+    let mut cents = amount.round_dp_with_strategy(CENTS, RoundingStrategy::MidpointAwayFromZero);
+    cents.rescale(CENTS);
+    cents
 }
 
 /// Checks a USD unit price: positive, at most two decimals, within bounds.
@@ -144,8 +147,11 @@ mod tests {
     }
 
     #[test]
-    fn zero_is_shown_with_cents() {
+    fn money_is_always_shown_with_cents() {
         assert_eq!(DualPrice::zero().usd.to_string(), "0.00");
+        assert_eq!(round_cents(d("0")).to_string(), "0.00");
+        assert_eq!(round_cents(d("1.5")).to_string(), "1.50");
+        assert_eq!(DualPrice::at_rate(d("2"), d("10")).ves.to_string(), "20.00");
     }
 
     #[test]

@@ -1,6 +1,41 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    delivery_options (id) {
+        id -> Uuid,
+        seller_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        carrier -> Text,
+        base_cost_usd -> Numeric,
+        per_kg_usd -> Numeric,
+        free_above_usd -> Nullable<Numeric>,
+        states -> Array<Text>,
+        municipalities -> Array<Text>,
+        min_days -> Int4,
+        max_days -> Int4,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_methods (id) {
+        id -> Uuid,
+        code -> Text,
+        name -> Text,
+        currency -> Text,
+        instructions -> Text,
+        surcharge_percent -> Numeric,
+        payment_window_minutes -> Int4,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     exchange_rates (id) {
         id -> Uuid,
         base_currency -> Text,
@@ -282,6 +317,7 @@ diesel::joinable!(wishlist_items -> products (product_id));
 diesel::joinable!(cart_shares -> carts (cart_id));
 diesel::joinable!(cart_participants -> carts (cart_id));
 diesel::joinable!(cart_items -> carts (cart_id));
+diesel::joinable!(delivery_options -> sellers (seller_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
 
@@ -292,9 +328,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     cart_shares,
     cart_items,
     carts,
+    delivery_options,
     exchange_rates,
     fee_rules,
     outbox,
+    payment_methods,
     product_price_history,
     products,
     reservation_lines,

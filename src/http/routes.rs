@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
 use crate::http::{health, openapi};
-use crate::{addresses, carts, fees, inventory, products, rates, sellers, wishlists};
+use crate::{addresses, carts, delivery, fees, inventory, products, rates, sellers, wishlists};
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -87,7 +87,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(addresses::api::get_address)
                 .service(addresses::api::update_address)
                 .service(addresses::api::set_default_address)
-                .service(addresses::api::delete_address),
+                .service(addresses::api::delete_address)
+                .service(delivery::api::list_delivery_options)
+                .service(delivery::api::create_delivery_option)
+                .service(delivery::api::update_delivery_option)
+                .service(delivery::api::quote_cart_delivery),
         );
 }
 

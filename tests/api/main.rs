@@ -5,6 +5,7 @@ mod addresses;
 mod auth;
 mod carts;
 mod concurrency;
+mod delivery;
 mod docs;
 mod errors;
 mod group_carts;
