@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod money;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod products;
 pub mod rates;
 pub mod seed;

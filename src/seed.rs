@@ -234,6 +234,8 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
         Ok(_) | Err(AppError::Conflict { .. }) => {}
         Err(e) => return Err(format!("seeding the fee rule: {e:?}").into()),
     }
+    crate::payments::service::seed_defaults(conn)
+        .map_err(|e| format!("seeding payment methods: {e:?}"))?;
     let day = Duration::from_secs(86_400);
     let customer = keys.mint(CUSTOMER_ID, &[Role::Customer], None, day)?;
     let seller = keys.mint(SELLER_USER_ID, &[Role::Seller], Some(demo_seller_id()), day)?;

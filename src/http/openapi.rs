@@ -40,6 +40,7 @@ Lists use cursor pagination (`limit`, `cursor` -> `next_cursor`).",
         (name = "wishlists", description = "Saved products: a default list and named lists, shareable by read-only links."),
         (name = "addresses", description = "Users' delivery addresses, with Venezuelan phone, id and state rules."),
         (name = "delivery", description = "Sellers' delivery options (pickup, local delivery, courier) and delivery quotes."),
+        (name = "payments", description = "Payment methods (Pago Móvil, transfer, Zelle, cash, card) as data."),
         (name = "fee-rules", description = "Fees applied to carts, kept as data."),
         (name = "reservations", description = "Stock held for checkouts, carts and orders; every hold ends (committed, released or expired)."),
     )

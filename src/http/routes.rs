@@ -9,7 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
 use crate::http::{health, openapi};
-use crate::{addresses, carts, delivery, fees, inventory, products, rates, sellers, wishlists};
+use crate::{
+    addresses, carts, delivery, fees, inventory, payments, products, rates, sellers, wishlists,
+};
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -91,7 +93,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(delivery::api::list_delivery_options)
                 .service(delivery::api::create_delivery_option)
                 .service(delivery::api::update_delivery_option)
-                .service(delivery::api::quote_cart_delivery),
+                .service(delivery::api::quote_cart_delivery)
+                .service(payments::api::list_payment_methods)
+                .service(payments::api::update_payment_method),
         );
 }
 

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod inventory;
 mod migrations;
+mod payments;
 mod products;
 mod rates;
 mod reservations;

@@ -1,0 +1,74 @@
+//! Payment methods as data: Pago Móvil, bank transfer, Zelle, cash in USD
+//! and card (through a provider). Each has its currency, instructions shown
+//! to the buyer, a surcharge (e.g. the 3% IGTF on foreign-currency payments)
+//! and how long an unpaid order waits before it is cancelled.
+
+pub mod api;
+pub mod service;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::db::schema::payment_methods;
+use crate::money;
+
+crate::text_enum! {
+    /// The payment methods canasta knows.
+    pub enum MethodCode {
+        /// Pago Móvil (bank, phone, national id, reference), in VES.
+        PagoMovil = "pago_movil",
+        /// Bank transfer (bank, reference, date), in VES.
+        BankTransfer = "bank_transfer",
+        /// Zelle (sender, confirmation code), in USD.
+        Zelle = "zelle",
+        /// Cash in USD on delivery or pickup.
+        CashUsd = "cash_usd",
+        /// Card through a payment provider.
+        Card = "card",
+    }
+}
+
+crate::text_enum! {
+    /// The currency a method pays in.
+    pub enum Currency {
+        /// US dollars.
+        Usd = "USD",
+        /// Bolívares.
+        Ves = "VES",
+    }
+}
+
+/// A payment method as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = payment_methods, check_for_backend(diesel::pg::Pg))]
+pub struct PaymentMethodRow {
+    /// Method id.
+    pub id: Uuid,
+    /// Which method.
+    pub code: MethodCode,
+    /// Name shown to buyers.
+    pub name: String,
+    /// The currency paid in.
+    pub currency: Currency,
+    /// What the buyer must do.
+    pub instructions: String,
+    /// Surcharge on the order total, percent.
+    pub surcharge_percent: Decimal,
+    /// Minutes an unpaid order waits before it is cancelled.
+    pub payment_window_minutes: i32,
+    /// Offered now.
+    pub active: bool,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PaymentMethodRow {
+    /// The surcharge on `total_usd`, in USD cents.
+    pub fn surcharge_usd(&self, total_usd: Decimal) -> Decimal {
+        money::round_cents(total_usd * self.surcharge_percent / Decimal::ONE_HUNDRED)
+    }
+}

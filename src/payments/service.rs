@@ -1,0 +1,126 @@
+//! Payment-method use cases: anyone lists the active methods; admins manage
+//! them; `seed_defaults` installs the usual Venezuelan set once.
+
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{Currency, MethodCode, PaymentMethodRow};
+use crate::auth::{Principal, Role};
+use crate::db::schema::payment_methods as m;
+use crate::error::AppError;
+
+/// Active methods, by code.
+pub fn active(conn: &mut PgConnection) -> Result<Vec<PaymentMethodRow>, AppError> {
+    Ok(m::table
+        .filter(m::active.eq(true))
+        .order(m::code.asc())
+        .select(PaymentMethodRow::as_select())
+        .load(conn)?)
+}
+
+/// An active method by code; 422 when it is not offered.
+pub fn offered(conn: &mut PgConnection, code: MethodCode) -> Result<PaymentMethodRow, AppError> {
+    m::table
+        .filter(m::code.eq(code))
+        .filter(m::active.eq(true))
+        .select(PaymentMethodRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::invalid("payment_method", "is not offered now"))
+}
+
+/// Changes a method (admins); `change` edits the current row.
+pub fn update(
+    conn: &mut PgConnection,
+    actor: &Principal,
+    code: MethodCode,
+    change: impl FnOnce(&mut PaymentMethodRow) -> Result<(), AppError>,
+) -> Result<PaymentMethodRow, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    conn.transaction(|conn| {
+        let mut row: PaymentMethodRow = m::table
+            .filter(m::code.eq(code))
+            .select(PaymentMethodRow::as_select())
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("payment method"))?;
+        change(&mut row)?;
+        row.updated_at = crate::db::now();
+        diesel::update(m::table.find(row.id))
+            .set(&row)
+            .execute(conn)?;
+        Ok(row)
+    })
+}
+
+/// Installs the usual methods unless present; returns how many were added.
+pub fn seed_defaults(conn: &mut PgConnection) -> Result<usize, AppError> {
+    let now = crate::db::now();
+    let igtf = Decimal::new(3, 0);
+    let defaults = [
+        (
+            MethodCode::PagoMovil,
+            "Pago Móvil",
+            Currency::Ves,
+            "Paga con Pago Móvil al banco, teléfono y cédula del vendedor; luego envía la referencia.",
+            Decimal::ZERO,
+            120,
+        ),
+        (
+            MethodCode::BankTransfer,
+            "Transferencia bancaria",
+            Currency::Ves,
+            "Transfiere a la cuenta del vendedor y envía el número de referencia y la fecha.",
+            Decimal::ZERO,
+            1440,
+        ),
+        (
+            MethodCode::Zelle,
+            "Zelle",
+            Currency::Usd,
+            "Envía el pago por Zelle y luego el nombre del remitente y el código de confirmación. Incluye IGTF 3%.",
+            igtf,
+            1440,
+        ),
+        (
+            MethodCode::CashUsd,
+            "Efectivo en dólares",
+            Currency::Usd,
+            "Paga en efectivo al recibir o retirar. Incluye IGTF 3%.",
+            igtf,
+            4320,
+        ),
+        (
+            MethodCode::Card,
+            "Tarjeta",
+            Currency::Ves,
+            "Paga con tarjeta a través del proveedor de pagos.",
+            Decimal::ZERO,
+            60,
+        ),
+    ];
+    let rows: Vec<PaymentMethodRow> = defaults
+        .into_iter()
+        .map(
+            |(code, name, currency, instructions, surcharge, window)| PaymentMethodRow {
+                id: Uuid::now_v7(),
+                code,
+                name: name.into(),
+                currency,
+                instructions: instructions.into(),
+                surcharge_percent: surcharge,
+                payment_window_minutes: window,
+                // Card payments need a provider integration that is not configured yet.
+                active: code != MethodCode::Card,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .collect();
+    Ok(diesel::insert_into(m::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(conn)?)
+}
