@@ -236,6 +236,7 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
     }
     crate::payments::service::seed_defaults(conn)
         .map_err(|e| format!("seeding payment methods: {e:?}"))?;
+    seed_delivery(conn, &admin)?;
     let day = Duration::from_secs(86_400);
     let customer = keys.mint(CUSTOMER_ID, &[Role::Customer], None, day)?;
     let seller = keys.mint(SELLER_USER_ID, &[Role::Seller], Some(demo_seller_id()), day)?;
@@ -256,4 +257,63 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
     let _ = writeln!(out, "ADMIN_TOKEN={admin_token}");
     let _ = writeln!(out, "SELLER_ID={}", demo_seller_id());
     Ok(out)
+}
+
+/// Gives each demo seller a pickup option and a national courier, once.
+fn seed_delivery(
+    conn: &mut PgConnection,
+    admin: &Principal,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use crate::delivery::{DeliveryKind, DeliveryOptionRow, service};
+    for (id, _) in SELLERS {
+        let seller_id = Uuid::from_u128(id);
+        if !service::list_for_seller(conn, seller_id)
+            .map_err(|e| format!("{e:?}"))?
+            .is_empty()
+        {
+            continue;
+        }
+        let now = crate::db::now();
+        for (kind, name, carrier, base, per_kg, min, max) in [
+            (
+                DeliveryKind::Pickup,
+                "Retiro en tienda",
+                "",
+                "0.00",
+                "0.00",
+                0,
+                0,
+            ),
+            (
+                DeliveryKind::CourierDoor,
+                "MRW a domicilio",
+                "MRW",
+                "4.00",
+                "0.80",
+                2,
+                5,
+            ),
+        ] {
+            let row = DeliveryOptionRow {
+                id: Uuid::now_v7(),
+                seller_id,
+                kind,
+                name: name.into(),
+                carrier: carrier.into(),
+                base_cost_usd: dec(base),
+                per_kg_usd: dec(per_kg),
+                free_above_usd: Some(dec("60.00")),
+                states: vec![],
+                municipalities: vec![],
+                min_days: min,
+                max_days: max,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            };
+            service::create(conn, admin, row)
+                .map_err(|e| format!("seeding delivery options: {e:?}"))?;
+        }
+    }
+    Ok(())
 }

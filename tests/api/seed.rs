@@ -19,8 +19,13 @@ async fn seeding_twice_does_not_duplicate_data_and_prints_working_tokens() {
     );
     assert_eq!(counts, (3, 12, 1, 12));
     assert_eq!(
-        (app.count("stock_movements"), app.count("fee_rules")),
-        (12, 1)
+        (
+            app.count("stock_movements"),
+            app.count("fee_rules"),
+            app.count("payment_methods"),
+            app.count("delivery_options")
+        ),
+        (12, 1, 5, 6)
     );
     let second = canasta::seed::run(&mut conn, &keys).unwrap();
     assert!(
@@ -37,8 +42,13 @@ async fn seeding_twice_does_not_duplicate_data_and_prints_working_tokens() {
         counts
     );
     assert_eq!(
-        (app.count("stock_movements"), app.count("fee_rules")),
-        (12, 1)
+        (
+            app.count("stock_movements"),
+            app.count("fee_rules"),
+            app.count("payment_methods"),
+            app.count("delivery_options")
+        ),
+        (12, 1, 5, 6)
     );
     let token = |name: &str| {
         first
