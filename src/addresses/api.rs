@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
@@ -136,12 +136,6 @@ pub struct CreateAddressRequest {
     pub is_default: bool,
 }
 
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Body of `update_address`: absent fields are kept; `null` clears the coordinates.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -167,11 +161,11 @@ pub struct UpdateAddressRequest {
     /// New reference point.
     pub reference_point: Option<String>,
     /// New latitude, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::fields::nullable")]
     #[schema(value_type = Option<f64>)]
     pub latitude: Option<Option<f64>>,
     /// New longitude, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::fields::nullable")]
     #[schema(value_type = Option<f64>)]
     pub longitude: Option<Option<f64>>,
 }

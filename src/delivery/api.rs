@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
@@ -80,14 +80,6 @@ pub struct DeliveryOptionList {
     pub items: Vec<DeliveryOptionResponse>,
 }
 
-fn decimal_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d)
-}
-
-fn nullable_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Decimal>>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d).map(Some)
-}
-
 /// Body of `create_delivery_option` (and, all optional, `update_delivery_option`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -101,15 +93,15 @@ pub struct DeliveryOptionRequest {
     #[schema(max_length = 60, example = "MRW")]
     pub carrier: Option<String>,
     /// Fixed cost in USD, a decimal string from 0 to 1000.
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[schema(value_type = Option<String>, example = "3.00")]
     pub base_cost_usd: Option<Decimal>,
     /// Cost per kilogram in USD, a decimal string from 0 to 100.
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[schema(value_type = Option<String>, example = "0.50")]
     pub per_kg_usd: Option<Decimal>,
     /// Free from this subtotal (USD), or `null` for never.
-    #[serde(default, deserialize_with = "nullable_decimal")]
+    #[serde(default, deserialize_with = "crate::http::fields::nullable_decimal")]
     #[schema(value_type = Option<String>, example = "40.00")]
     pub free_above_usd: Option<Option<Decimal>>,
     /// States served (empty: all), any case, accents optional.

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
@@ -72,18 +72,6 @@ fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
     })
 }
 
-fn decimal_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d)
-}
-
-fn nullable_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Decimal>>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d).map(Some)
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// Body of `create_fee_rule`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -104,16 +92,16 @@ pub struct CreateFeeRuleRequest {
     /// `percent` or `fixed`.
     pub kind: FeeKind,
     /// Percent (0 to 100) or USD (0 to 10000), a decimal string.
-    #[serde(deserialize_with = "decimal_str")]
+    #[serde(deserialize_with = "crate::http::fields::decimal")]
     #[validate(required)]
     #[schema(value_type = String, example = "2.5")]
     pub amount: Option<Decimal>,
     /// Applies only from this subtotal (USD), a decimal string.
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[schema(value_type = Option<String>, example = "10.00")]
     pub min_subtotal_usd: Option<Decimal>,
     /// Starts active (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::http::fields::yes")]
     #[schema(default = true)]
     pub active: bool,
 }
@@ -127,11 +115,11 @@ pub struct UpdateFeeRuleRequest {
     #[schema(min_length = 1, max_length = 120)]
     pub name: Option<String>,
     /// New amount, a decimal string.
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[schema(value_type = Option<String>)]
     pub amount: Option<Decimal>,
     /// New minimum subtotal, or `null` for none.
-    #[serde(default, deserialize_with = "nullable_decimal")]
+    #[serde(default, deserialize_with = "crate::http::fields::nullable_decimal")]
     #[schema(value_type = Option<String>)]
     pub min_subtotal_usd: Option<Option<Decimal>>,
     /// Turn the rule on or off.

@@ -3,6 +3,7 @@
 //! table and the OpenAPI document. No business rules.
 
 pub mod extract;
+pub mod fields;
 pub mod health;
 pub mod openapi;
 pub mod pagination;

@@ -2,7 +2,7 @@
 
 use actix_web::{get, patch, web};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -53,10 +53,6 @@ pub struct PaymentMethodList {
     pub items: Vec<PaymentMethodResponse>,
 }
 
-fn decimal_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d)
-}
-
 /// Body of `update_payment_method`; absent fields are kept.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +66,7 @@ pub struct UpdatePaymentMethodRequest {
     #[schema(max_length = 2000)]
     pub instructions: Option<String>,
     /// Surcharge percent, a decimal string from 0 to 100.
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[schema(value_type = Option<String>, example = "3")]
     pub surcharge_percent: Option<Decimal>,
     /// Payment window in minutes, 5 to 20160 (14 days).

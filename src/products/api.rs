@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -194,27 +194,8 @@ fn valid_weight(weight: &Decimal) -> Result<(), ValidationError> {
     }
 }
 
-fn decimal_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d)
-}
-
-/// Absent -> `None`; `null` -> `Some(None)`; a value -> `Some(Some(v))`.
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-fn nullable_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Decimal>>, D::Error> {
-    rust_decimal::serde::str_option::deserialize(d).map(Some)
-}
-
 fn default_max() -> i32 {
     100
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Body of `create_product`.
@@ -258,12 +239,12 @@ pub struct CreateProductRequest {
     #[schema(max_length = 2048)]
     pub image_url: Option<String>,
     /// Unit price in USD: a decimal string, positive, at most 2 decimals, at most 1000000.
-    #[serde(deserialize_with = "decimal_str")]
+    #[serde(deserialize_with = "crate::http::fields::decimal")]
     #[validate(required, custom(function = "valid_price"))]
     #[schema(value_type = String, example = "1.25", pattern = r"^\d{1,7}(\.\d{1,2})?$")]
     pub price_usd: Option<Decimal>,
     /// Shipping weight in kg: a decimal string, at most 3 decimals.
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[validate(custom(function = "valid_weight"))]
     #[schema(value_type = Option<String>, example = "1.000", pattern = r"^\d{1,5}(\.\d{1,3})?$")]
     pub weight_kg: Option<Decimal>,
@@ -273,7 +254,7 @@ pub struct CreateProductRequest {
     #[schema(minimum = 1, maximum = 10000, default = 100)]
     pub max_per_order: i32,
     /// Whether shoppers see it (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::http::fields::yes")]
     #[schema(default = true)]
     pub active: bool,
 }
@@ -307,17 +288,17 @@ pub struct UpdateProductRequest {
     #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub category: Option<String>,
     /// New picture URL, or `null` to remove it.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::fields::nullable")]
     #[validate(length(max = 2048), custom(function = "valid_image_url"))]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub image_url: Option<Option<String>>,
     /// New unit price in USD (recorded in the price history).
-    #[serde(default, deserialize_with = "decimal_str")]
+    #[serde(default, deserialize_with = "crate::http::fields::decimal")]
     #[validate(custom(function = "valid_price"))]
     #[schema(value_type = Option<String>, example = "1.30", pattern = r"^\d{1,7}(\.\d{1,2})?$")]
     pub price_usd: Option<Decimal>,
     /// New weight in kg, or `null` to remove it.
-    #[serde(default, deserialize_with = "nullable_decimal")]
+    #[serde(default, deserialize_with = "crate::http::fields::nullable_decimal")]
     #[validate(custom(function = "valid_weight"))]
     #[schema(value_type = Option<String>, pattern = r"^\d{1,5}(\.\d{1,3})?$")]
     pub weight_kg: Option<Option<Decimal>>,

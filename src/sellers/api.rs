@@ -57,13 +57,9 @@ pub struct CreateSellerRequest {
     #[schema(min_length = 1, max_length = 120, example = "Bodegón La Esquina")]
     pub display_name: String,
     /// Whether the seller starts active (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::http::fields::yes")]
     #[schema(default = true)]
     pub active: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Body of `update_seller`; absent fields are left unchanged.
