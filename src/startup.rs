@@ -105,6 +105,19 @@ impl Application {
     }
 }
 
+/// The request path for the access log, with share-link tokens hidden (they
+/// grant read access, so they must not end up in log files). The query
+/// string is left out for the same reason.
+pub fn redact_path(path: &str) -> String {
+    for prefix in ["/api/v1/shared/carts/", "/api/v1/shared/wishlists/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}[token]{tail}");
+        }
+    }
+    path.to_string()
+}
+
 fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
@@ -148,7 +161,11 @@ fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+            .wrap(
+                Logger::new(r#"%a "%{method}xi %{path}xi" %s %b %Dms"#)
+                    .custom_request_replace("method", |req| req.method().to_string())
+                    .custom_request_replace("path", |req| redact_path(req.path())),
+            )
             .app_data(pool.clone())
             .app_data(keys.clone())
             .app_data(hub.clone())
@@ -170,4 +187,22 @@ fn serve(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn share_tokens_are_hidden_from_the_access_log() {
+        assert_eq!(
+            redact_path("/api/v1/shared/carts/abc123/copy"),
+            "/api/v1/shared/carts/[token]/copy"
+        );
+        assert_eq!(
+            redact_path("/api/v1/shared/wishlists/abc123"),
+            "/api/v1/shared/wishlists/[token]"
+        );
+        assert_eq!(redact_path("/api/v1/products"), "/api/v1/products");
+    }
 }
