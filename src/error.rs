@@ -60,6 +60,10 @@ pub enum ErrorCode {
     CartNotActive,
     /// `If-Match` named an older version; the body carries the current one.
     VersionConflict,
+    /// Re-validating the cart changed it (quantities lowered); read the cart's notices first.
+    CartChanged,
+    /// The checkout's stock hold has ended; start the checkout again.
+    CheckoutExpired,
     /// Another transaction changed the same data; retrying may succeed.
     ConcurrentUpdate,
     /// The database is unreachable or the pool is exhausted; retry later.

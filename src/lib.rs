@@ -6,6 +6,7 @@
 pub mod addresses;
 pub mod auth;
 pub mod carts;
+pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1195,3 +1195,33 @@ pub fn may_check_out(
         CartKind::Group => role_of(conn, cart.id, user.user_id)? == Some(ParticipantRole::Owner),
     })
 }
+
+/// The cart as the checkout sees it: locked for the signed-in owner (a group
+/// cart's owner only), active, re-priced.
+pub fn checkout_view(
+    conn: &mut PgConnection,
+    user: &Principal,
+    cart_id: Uuid,
+) -> Result<CartView, AppError> {
+    let caller = Caller {
+        principal: Some(user.clone()),
+        cart_token: None,
+        hold_seconds: None,
+    };
+    let (cart, _) = lock_for_write(conn, &caller, cart_id)?;
+    if !may_check_out(conn, &cart, user)? {
+        return Err(AppError::forbidden(
+            "only the group cart's owner checks out",
+        ));
+    }
+    view(conn, cart, false)
+}
+
+/// Releases the cart's soft hold (the checkout's reservation takes over).
+pub fn release_cart_hold(
+    conn: &mut PgConnection,
+    cart_id: Uuid,
+    user: &Principal,
+) -> Result<(), AppError> {
+    release_hold(conn, cart_id, &inventory::service::Actor::of(user))
+}

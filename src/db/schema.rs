@@ -1,6 +1,28 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    checkouts (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        cart_id -> Uuid,
+        status -> Text,
+        lines -> Jsonb,
+        address_id -> Nullable<Uuid>,
+        deliveries -> Jsonb,
+        payment_method -> Nullable<Text>,
+        gift_wrap -> Bool,
+        gift_message -> Text,
+        special_instructions -> Text,
+        delivery_notes -> Text,
+        package_preferences -> Text,
+        reservation_id -> Uuid,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     delivery_options (id) {
         id -> Uuid,
         seller_id -> Uuid,
@@ -328,6 +350,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cart_shares,
     cart_items,
     carts,
+    checkouts,
     delivery_options,
     exchange_rates,
     fee_rules,

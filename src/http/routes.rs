@@ -10,7 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::AppError;
 use crate::http::{health, openapi};
 use crate::{
-    addresses, carts, delivery, fees, inventory, payments, products, rates, sellers, wishlists,
+    addresses, carts, checkout, delivery, fees, inventory, payments, products, rates, sellers,
+    wishlists,
 };
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
@@ -95,7 +96,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(delivery::api::update_delivery_option)
                 .service(delivery::api::quote_cart_delivery)
                 .service(payments::api::list_payment_methods)
-                .service(payments::api::update_payment_method),
+                .service(payments::api::update_payment_method)
+                .service(checkout::api::start_checkout)
+                .service(checkout::api::get_checkout)
+                .service(checkout::api::update_checkout),
         );
 }
 

@@ -4,6 +4,7 @@
 mod addresses;
 mod auth;
 mod carts;
+mod checkout;
 mod concurrency;
 mod delivery;
 mod docs;

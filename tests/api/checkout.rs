@@ -1,0 +1,406 @@
+//! Checkout sessions: stock held, choices checked, and a review whose totals
+//! add up in both currencies.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+
+struct Shop {
+    seller: Uuid,
+    product: String,
+    courier: String,
+}
+
+async fn shop(app: &TestApp, price: &str, weight: &str, on_hand: i32) -> Shop {
+    let seller = app.create_seller().await;
+    let token = app.seller(seller);
+    let product = app
+        .create_product_with(seller, json!({"sku": "P", "name": "Producto", "category": "home", "price_usd": price, "weight_kg": weight}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.put(
+        &format!("/api/v1/inventory/{product}"),
+        Some(&token),
+        json!({"on_hand": on_hand}),
+    )
+    .await
+    .assert_status(200);
+    let courier = app
+        .post(
+            &format!("/api/v1/sellers/{seller}/delivery-options"),
+            Some(&token),
+            json!({"kind": "courier_door", "name": "MRW", "base_cost_usd": "4.00", "per_kg_usd": "0.80", "min_days": 2, "max_days": 4}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Shop {
+        seller,
+        product,
+        courier,
+    }
+}
+
+async fn setup(app: &TestApp) -> (String, String, Shop, Shop) {
+    app.post_rate("10").await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        canasta::payments::service::seed_defaults(&mut conn).unwrap();
+    }
+    app.post(
+        "/api/v1/fee-rules",
+        Some(&app.admin()),
+        json!({"code": "service_fee", "name": "Servicio", "kind": "percent", "amount": "2"}),
+    )
+    .await
+    .assert_status(201);
+    let a = shop(app, "1.25", "1.000", 10).await;
+    let b = shop(app, "19.99", "0.200", 10).await;
+    let user = app.customer();
+    let cart = app.get("/api/v1/carts/me", Some(&user)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (p, q) in [(&a.product, 2), (&b.product, 1)] {
+        app.post(
+            &format!("/api/v1/carts/{cart}/items"),
+            Some(&user),
+            json!({"product_id": p, "quantity": q}),
+        )
+        .await
+        .assert_status(200);
+    }
+    (user, cart, a, b)
+}
+
+fn fields(missing: &Value) -> Vec<String> {
+    let mut f: Vec<String> = missing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["field"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    f.sort();
+    f.dedup();
+    f
+}
+
+#[actix_web::test]
+async fn a_checkout_holds_the_stock_and_its_review_adds_up_in_both_currencies() {
+    let app = TestApp::spawn().await;
+    let (user, cart, a, b) = setup(&app).await;
+    let started = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await;
+    started.assert_status(201);
+    assert_eq!(started.body["ready"], false);
+    assert_eq!(
+        fields(&started.body["missing"]),
+        ["address_id", "deliveries", "payment_method"]
+    );
+    assert_eq!(
+        app.stock(a.seller, a.product.parse().unwrap()).await["reserved"],
+        2
+    );
+    let id = started.body["id"].as_str().unwrap().to_string();
+    let addr = app
+        .post(
+            "/api/v1/addresses",
+            Some(&user),
+            json!({"recipient": "Ana", "phone": "04141234567", "national_id": "V-1234567",
+               "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let chosen = app
+        .patch(
+            &format!("/api/v1/checkouts/{id}"),
+            Some(&user),
+            json!({"address_id": addr, "payment_method": "zelle", "gift_wrap": true, "gift_message": "¡Feliz cumpleaños!",
+                   "deliveries": [{"seller_id": a.seller, "option_id": a.courier}, {"seller_id": b.seller, "option_id": b.courier}]}),
+        )
+        .await;
+    chosen.assert_status(200);
+    let r = &chosen.body;
+    assert_eq!(r["ready"], true, "{}", r["missing"]);
+    assert_eq!(r["customization"]["gift_message"], "¡Feliz cumpleaños!");
+    // Seller A: 2 x 1.25 = 2.50; MRW 4.00 + 0.80 x 2 kg = 5.60; fee 2% of 2.50 = 0.05;
+    // IGTF 3% of 8.15 = 0.2445 -> 0.24; total 8.39.
+    let first = r["sellers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seller_id"] == a.seller.to_string())
+        .unwrap();
+    assert_eq!(first["subtotal"]["usd"], "2.50");
+    assert_eq!(first["delivery"]["usd"], "5.60");
+    assert_eq!(first["fees"][0]["amount"]["usd"], "0.05");
+    assert_eq!(first["surcharge"]["usd"], "0.24");
+    assert_eq!(first["total"], json!({"usd": "8.39", "ves": "83.90"}));
+    // Every total is the sum of its displayed parts, per seller and overall, in both currencies.
+    let d = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    for cur in ["usd", "ves"] {
+        let mut overall = rust_decimal::Decimal::ZERO;
+        for s in r["sellers"].as_array().unwrap() {
+            let fees: rust_decimal::Decimal = s["fees"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| d(&f["amount"][cur]))
+                .sum();
+            let lines: rust_decimal::Decimal = s["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| d(&l["line_total"][cur]))
+                .sum();
+            assert_eq!(lines, d(&s["subtotal"][cur]));
+            assert_eq!(
+                d(&s["subtotal"][cur]) + d(&s["delivery"][cur]) + fees + d(&s["surcharge"][cur]),
+                d(&s["total"][cur])
+            );
+            overall += d(&s["total"][cur]);
+        }
+        assert_eq!(overall, d(&r["total"][cur]));
+    }
+    assert_eq!(r["expected_total"], r["total"]);
+    // Starting again replaces the checkout: the stock is held once, not twice.
+    let again = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await;
+    again.assert_status(201);
+    assert_eq!(
+        app.stock(a.seller, a.product.parse().unwrap()).await["reserved"],
+        2
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/checkouts/{id}"), Some(&user))
+            .await
+            .body["status"],
+        "abandoned"
+    );
+    app.patch(
+        &format!("/api/v1/checkouts/{id}"),
+        Some(&user),
+        json!({"gift_wrap": false}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+}
+
+#[actix_web::test]
+async fn bad_choices_are_named_and_others_cannot_touch_the_checkout() {
+    let app = TestApp::spawn().await;
+    let (user, cart, a, b) = setup(&app).await;
+    let id = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let someone_elses = app
+        .post(
+            "/api/v1/addresses",
+            Some(&app.customer()),
+            json!({"recipient": "Ana", "phone": "04141234567", "national_id": "V-1234567",
+               "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resp = app
+        .patch(
+            &format!("/api/v1/checkouts/{id}"),
+            Some(&user),
+            json!({"address_id": someone_elses, "payment_method": "card",
+                   "deliveries": [{"seller_id": a.seller, "option_id": b.courier}, {"seller_id": Uuid::now_v7(), "option_id": a.courier}]}),
+        )
+        .await;
+    resp.assert_problem(422, "validation_failed");
+    assert_eq!(
+        resp.error_fields(),
+        [
+            "address_id",
+            "deliveries[0].option_id",
+            "deliveries[1].seller_id",
+            "payment_method"
+        ]
+    );
+    app.patch(
+        &format!("/api/v1/checkouts/{id}"),
+        Some(&user),
+        json!({"payment_method": "bitcoin"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.get(&format!("/api/v1/checkouts/{id}"), Some(&app.customer()))
+        .await
+        .assert_problem(404, "not_found");
+    app.patch(
+        &format!("/api/v1/checkouts/{id}"),
+        Some(&app.customer()),
+        json!({"gift_wrap": true}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.post(
+        "/api/v1/checkouts",
+        Some(&app.customer()),
+        json!({"cart_id": cart}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.post("/api/v1/checkouts", None, json!({"cart_id": cart}))
+        .await
+        .assert_problem(401, "unauthorized");
+    // An empty cart has nothing to check out.
+    let empty = app.customer();
+    let empty_cart = app.get("/api/v1/carts/me", Some(&empty)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        "/api/v1/checkouts",
+        Some(&empty),
+        json!({"cart_id": empty_cart}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn a_checkout_needs_the_stock_and_ends_when_its_hold_ends() {
+    let app = TestApp::spawn().await;
+    let (user, cart, a, _) = setup(&app).await;
+    // Someone else takes the stock after the cart was filled: starting the
+    // checkout lowers the cart to what is left and refuses, saying so.
+    app.reserve(&[(a.product.parse().unwrap(), 9)])
+        .await
+        .assert_status(201);
+    let refused = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await;
+    refused.assert_problem(409, "cart_changed");
+    assert!(
+        refused.body["detail"].as_str().unwrap().contains("2 -> 1"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(app.count("checkouts"), 0);
+    let cart_now = app.get("/api/v1/carts/me", Some(&user)).await;
+    let line = cart_now.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["product_id"] == a.product.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(line["quantity"], 1);
+    // Started again, the checkout holds the lowered cart.
+    let started = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await;
+    started.assert_status(201);
+    let id = started.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.stock(a.seller, a.product.parse().unwrap()).await["reserved"],
+        10
+    );
+    // The hold ends (here released by an operator; normally by the expiry job).
+    let hold: Uuid = {
+        use diesel::prelude::*;
+        let mut conn = app.pool.get().unwrap();
+        canasta::db::schema::checkouts::table
+            .find(id.parse::<Uuid>().unwrap())
+            .select(canasta::db::schema::checkouts::reservation_id)
+            .first(&mut conn)
+            .unwrap()
+    };
+    app.post(
+        &format!("/api/v1/reservations/{hold}/release"),
+        Some(&app.admin()),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        app.get(&format!("/api/v1/checkouts/{id}"), Some(&user))
+            .await
+            .body["expired"],
+        true
+    );
+    app.patch(
+        &format!("/api/v1/checkouts/{id}"),
+        Some(&user),
+        json!({"gift_wrap": true}),
+    )
+    .await
+    .assert_problem(409, "checkout_expired");
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+}
+
+#[actix_web::test]
+async fn only_a_group_carts_owner_checks_it_out() {
+    let app = TestApp::spawn().await;
+    app.post_rate("10").await;
+    let (_, p) = app.priced_product("1.00", 10, 10).await;
+    let owner = app.customer();
+    let group = app
+        .post("/api/v1/group-carts", Some(&owner), json!({}))
+        .await;
+    let id = group.body["cart"]["id"].as_str().unwrap().to_string();
+    let member = app.customer();
+    app.post(
+        &format!("/api/v1/group-carts/{id}/join"),
+        Some(&member),
+        json!({"invite_token": group.body["invite_token"]}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/api/v1/carts/{id}/items"),
+        Some(&member),
+        json!({"product_id": p, "quantity": 1}),
+    )
+    .await
+    .assert_status(200);
+    app.post("/api/v1/checkouts", Some(&member), json!({"cart_id": id}))
+        .await
+        .assert_problem(403, "forbidden");
+    app.post("/api/v1/checkouts", Some(&owner), json!({"cart_id": id}))
+        .await
+        .assert_status(201);
+}
