@@ -62,6 +62,12 @@ pub enum ErrorCode {
     VersionConflict,
     /// Re-validating the cart changed it (quantities lowered); read the cart's notices first.
     CartChanged,
+    /// A required precondition header is missing (`Idempotency-Key`).
+    PreconditionRequired,
+    /// Prices or the rate moved since the review: `current` holds the new review.
+    TotalChanged,
+    /// This `Idempotency-Key` was used with another request.
+    IdempotencyKeyReused,
     /// The checkout's stock hold has ended; start the checkout again.
     CheckoutExpired,
     /// Another transaction changed the same data; retrying may succeed.
@@ -170,6 +176,9 @@ pub enum AppError {
         /// The version the resource has now.
         current_version: i32,
     },
+    /// A required header is missing (428).
+    #[error("precondition required: {0}")]
+    PreconditionRequired(String),
     /// The body is larger than allowed (413).
     #[error("payload too large")]
     PayloadTooLarge {
@@ -231,6 +240,7 @@ impl AppError {
             Self::Conflict { code, .. } => *code,
             Self::InsufficientStock(_) => ErrorCode::InsufficientStock,
             Self::PreconditionFailed { .. } => ErrorCode::VersionConflict,
+            Self::PreconditionRequired(_) => ErrorCode::PreconditionRequired,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,

@@ -1225,3 +1225,17 @@ pub fn release_cart_hold(
 ) -> Result<(), AppError> {
     release_hold(conn, cart_id, &inventory::service::Actor::of(user))
 }
+
+/// Marks a cart converted (its checkout became orders).
+pub fn mark_converted(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
+    repo::set_status(conn, cart_id, CartStatus::Converted, None)?;
+    let cart = repo::bump(conn, cart_id, true)?;
+    events::notify(
+        conn,
+        &Event::Cart {
+            id: cart.id,
+            version: cart.version,
+        },
+    )?;
+    Ok(())
+}

@@ -309,3 +309,144 @@ pub async fn update_checkout(
             .into(),
     ))
 }
+
+/// Body of `place_order`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderRequest {
+    /// The `expected_total` of the review the buyer accepted.
+    pub expected_total: ExpectedTotal,
+}
+
+/// A total as decimal strings.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedTotal {
+    /// USD, a decimal string.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "8.39")]
+    pub usd: rust_decimal::Decimal,
+    /// VES, a decimal string.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "306.24")]
+    pub ves: rust_decimal::Decimal,
+}
+
+/// How to pay, for the confirmation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentInstructions {
+    /// The method.
+    pub method: PaymentMethodResponse,
+    /// The amount to pay in the method's currency.
+    #[schema(value_type = String, example = "8.39")]
+    pub amount_due: rust_decimal::Decimal,
+}
+
+/// The confirmation of a placed checkout.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Confirmation {
+    /// The checkout.
+    pub checkout_id: Uuid,
+    /// One order per seller.
+    pub orders: Vec<crate::orders::api::OrderSummary>,
+    /// Sum of the orders' totals.
+    pub total: DualPrice,
+    /// How to pay.
+    pub payment: Option<PaymentInstructions>,
+    /// What happens next.
+    pub next_steps: Vec<String>,
+}
+
+fn confirmation(p: service::Placed) -> Confirmation {
+    let total: DualPrice = p.orders.iter().map(crate::orders::OrderRow::total).sum();
+    let payment = p.method.map(|m| {
+        let amount_due = match m.currency {
+            crate::payments::Currency::Usd => total.usd,
+            crate::payments::Currency::Ves => total.ves,
+        };
+        PaymentInstructions {
+            method: m.into(),
+            amount_due,
+        }
+    });
+    Confirmation {
+        checkout_id: p.checkout.id,
+        orders: p.orders.iter().map(Into::into).collect(),
+        total,
+        payment,
+        next_steps: vec![
+            "Pay each order with the chosen method and send the payment reference from the order page.".into(),
+            "The seller verifies the payment, prepares the order and ships it.".into(),
+            "Unpaid orders are cancelled when their payment time runs out.".into(),
+        ],
+    }
+}
+
+/// Places the checkout: one order per seller.
+///
+/// Requires an `Idempotency-Key` header (428 without): a retry with the same
+/// key returns the same orders (200), and another key for the same checkout
+/// also returns them, never a second set. `expected_total` must match the
+/// review: if prices or the rate moved, 409 `total_changed` with the new
+/// review in `current`, and nothing is placed.
+#[utoipa::path(tag = "checkout", operation_id = "place_order", request_body = PlaceOrderRequest,
+    params(("checkout_id" = Uuid, Path, description = "The checkout id"),
+           ("Idempotency-Key" = String, Header, description = "A unique key per placement attempt, such as a UUID")),
+    responses(
+        (status = 201, description = "Placed now", body = Confirmation),
+        (status = 200, description = "Placed before (a retry)", body = Confirmation),
+        (status = 404, description = "No such checkout, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The total changed (`total_changed`, with `current`), the hold ended (`checkout_expired`), or the checkout was replaced", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/checkouts/{checkout_id}/place")]
+pub async fn place_order(
+    pool: web::Data<DbPool>,
+    req: actix_web::HttpRequest,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: ValidatedJson<PlaceOrderRequest>,
+) -> Result<HttpResponse, AppError> {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .ok_or_else(|| {
+            AppError::PreconditionRequired(
+                "send an Idempotency-Key header (1 to 200 characters)".into(),
+            )
+        })?;
+    let id = path.into_inner();
+    let e = body.into_inner().expected_total;
+    let expected = DualPrice {
+        usd: e.usd,
+        ves: e.ves,
+    };
+    let reader = user.clone();
+    match db::run(&pool, move |c| service::place(c, &user, id, &key, expected)).await {
+        Ok(placed) => {
+            let status = if placed.created {
+                actix_web::http::StatusCode::CREATED
+            } else {
+                actix_web::http::StatusCode::OK
+            };
+            Ok(HttpResponse::build(status).json(confirmation(placed)))
+        }
+        Err(
+            err @ AppError::Conflict {
+                code: crate::error::ErrorCode::TotalChanged,
+                ..
+            },
+        ) => {
+            let review = db::run(&pool, move |c| service::get(c, &reader, id)).await?;
+            let mut problem = Problem::from_error(&err);
+            problem.current = serde_json::to_value(CheckoutResponse::from(review)).ok();
+            Ok(HttpResponse::Conflict()
+                .content_type(crate::http::problem::PROBLEM_JSON)
+                .json(problem))
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -500,3 +500,235 @@ fn review(conn: &mut PgConnection, user: &Principal, row: CheckoutRow) -> Result
         expired,
     })
 }
+
+/// The result of placing: the orders, and whether this call created them.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// The checkout.
+    pub checkout: CheckoutRow,
+    /// One order per seller.
+    pub orders: Vec<crate::orders::OrderRow>,
+    /// The payment method (for instructions).
+    pub method: Option<PaymentMethodRow>,
+    /// False when an earlier call (same key, or another key) placed them.
+    pub created: bool,
+}
+
+fn request_hash(checkout_id: Uuid, expected: DualPrice) -> String {
+    crate::auth::tokens::hash_token(&format!(
+        "{checkout_id}|{}|{}",
+        expected.usd.normalize(),
+        expected.ves.normalize()
+    ))
+}
+
+/// Remembers `key` for this request; 422 when it was used for another one.
+fn claim_key(
+    conn: &mut PgConnection,
+    user: Uuid,
+    key: &str,
+    hash: &str,
+    checkout_id: Uuid,
+) -> Result<(), AppError> {
+    use crate::db::schema::idempotency_keys as k;
+    diesel::insert_into(k::table)
+        .values((
+            k::user_id.eq(user),
+            k::key.eq(key),
+            k::request_hash.eq(hash),
+            k::checkout_id.eq(checkout_id),
+            k::created_at.eq(crate::db::now()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    let stored: String = k::table
+        .find((user, key))
+        .select(k::request_hash)
+        .first(conn)?;
+    if stored == hash {
+        Ok(())
+    } else {
+        Err(AppError::Validation {
+            code: ErrorCode::IdempotencyKeyReused,
+            errors: vec![FieldError::new(
+                "Idempotency-Key",
+                "was already used for a different request",
+            )],
+        })
+    }
+}
+
+/// Places the checkout: one order per seller, the rate frozen, the stock
+/// hold handed from the checkout to the orders, the cart converted.
+/// Idempotent: a retry with the same key returns the same orders; a second
+/// key for the same checkout also gets them (never a second set). A changed
+/// total is 409 `total_changed` (nothing placed); missing choices are 422.
+pub fn place(
+    conn: &mut PgConnection,
+    user: &Principal,
+    id: Uuid,
+    key: &str,
+    expected: DualPrice,
+) -> Result<Placed, AppError> {
+    conn.transaction(|conn| {
+        claim_key(conn, user.user_id, key, &request_hash(id, expected), id)?;
+        let row = own(conn, user, id)?;
+        if row.status == CheckoutStatus::Placed {
+            let method = row
+                .payment_method
+                .as_deref()
+                .and_then(|m| m.parse::<MethodCode>().ok())
+                .and_then(|m| crate::payments::service::offered(conn, m).ok());
+            return Ok(Placed {
+                orders: crate::orders::service::of_checkout(conn, id)?,
+                checkout: row,
+                method,
+                created: false,
+            });
+        }
+        ensure_open(conn, &row)?;
+        let review = review(conn, user, row.clone())?;
+        if !review.missing.is_empty() {
+            return Err(AppError::Validation {
+                code: ErrorCode::ValidationFailed,
+                errors: review.missing,
+            });
+        }
+        if review.total != expected {
+            return Err(AppError::conflict(
+                ErrorCode::TotalChanged,
+                format!(
+                    "the total is now {} USD / {} VES; review it and place again",
+                    review.total.usd, review.total.ves
+                ),
+            ));
+        }
+        let method = review.method.clone().ok_or_else(|| AppError::internal("a ready review has a method"))?;
+        let address = crate::addresses::service::get(conn, user, row.address_id.ok_or_else(|| AppError::internal("a ready review has an address"))?)?;
+        let address_json = serde_json::json!({
+            "recipient": address.recipient, "phone": address.phone, "national_id": address.national_id,
+            "state": address.state, "municipality": address.municipality, "city": address.city,
+            "line1": address.line1, "line2": address.line2, "reference_point": address.reference_point,
+            "latitude": address.latitude, "longitude": address.longitude,
+        });
+        let customization = serde_json::json!({
+            "gift_wrap": row.gift_wrap, "gift_message": row.gift_message,
+            "special_instructions": row.special_instructions, "delivery_notes": row.delivery_notes,
+            "package_preferences": row.package_preferences,
+        });
+        let actor = Actor::of(user);
+        // The checkout's hold ends and each order takes its own, in this
+        // transaction, under the same stock row locks: nobody can take the
+        // units in between.
+        end_hold(conn, &actor, row.reservation_id)?;
+        let now = crate::db::now();
+        let window = i64::from(method.payment_window_minutes) * 60;
+        let mut orders = vec![];
+        for seller in &review.sellers {
+            let order_id = Uuid::now_v7();
+            let (reservation, _) = inventory::reserve(
+                conn,
+                &actor,
+                NewReservation {
+                    owner_type: OwnerType::Order,
+                    owner_id: order_id,
+                    ttl_seconds: window,
+                    lines: seller.lines.iter().map(|l| (l.line.product_id, l.line.quantity)).collect(),
+                },
+            )?;
+            let option = seller.delivery_option.as_ref().ok_or_else(|| AppError::internal("a ready review has delivery"))?;
+            let fees: DualPrice = seller.fees.iter().map(|f| f.amount).sum();
+            let order = crate::orders::OrderRow {
+                id: order_id,
+                number: crate::orders::service::next_number(conn)?,
+                checkout_id: id,
+                user_id: user.user_id,
+                seller_id: seller.seller_id,
+                status: crate::orders::state::OrderStatus::PendingPayment,
+                payment_status: crate::orders::state::PaymentStatus::Pending,
+                shipping_status: crate::orders::state::ShippingStatus::NotShipped,
+                payment_method: method.code.as_str().to_string(),
+                subtotal_usd: seller.subtotal.usd,
+                subtotal_ves: seller.subtotal.ves,
+                delivery_usd: seller.delivery.usd,
+                delivery_ves: seller.delivery.ves,
+                fees_usd: fees.usd,
+                fees_ves: fees.ves,
+                surcharge_usd: seller.surcharge.usd,
+                surcharge_ves: seller.surcharge.ves,
+                total_usd: seller.total.usd,
+                total_ves: seller.total.ves,
+                rate_id: review.rate.id,
+                rate: review.rate.rate,
+                address: address_json.clone(),
+                delivery: serde_json::json!({
+                    "option_id": option.id, "kind": option.kind, "name": option.name, "carrier": option.carrier,
+                    "min_days": option.min_days, "max_days": option.max_days,
+                }),
+                customization: customization.clone(),
+                reservation_id: reservation.id,
+                payment_due_at: now + Duration::seconds(window),
+                carrier: None,
+                tracking_number: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let items: Vec<crate::orders::OrderItemRow> = seller
+                .lines
+                .iter()
+                .map(|l| crate::orders::OrderItemRow {
+                    id: Uuid::now_v7(),
+                    order_id,
+                    product_id: l.line.product_id,
+                    sku: l.line.sku.clone(),
+                    name: l.line.name.clone(),
+                    image_url: l.line.image_url.clone(),
+                    quantity: l.line.quantity,
+                    unit_usd: l.unit.usd,
+                    unit_ves: l.unit.ves,
+                    line_usd: l.total.usd,
+                    line_ves: l.total.ves,
+                })
+                .collect();
+            let opening = |field: &str, to: &str| crate::orders::HistoryRow {
+                id: Uuid::now_v7(),
+                order_id,
+                field: field.into(),
+                from_value: None,
+                to_value: to.into(),
+                actor_id: Some(user.user_id),
+                actor_role: actor.role.into(),
+                source: "buyer".into(),
+                reason: "placed".into(),
+                created_at: now,
+            };
+            let history = [
+                opening("status", order.status.as_str()),
+                opening("payment_status", order.payment_status.as_str()),
+                opening("shipping_status", order.shipping_status.as_str()),
+            ];
+            crate::orders::service::insert(conn, &order, &items, &history)?;
+            crate::outbox::enqueue(
+                conn,
+                "order.placed",
+                order_id,
+                serde_json::json!({"order_id": order_id, "number": order.number, "user_id": user.user_id,
+                                   "seller_id": order.seller_id, "total_usd": order.total_usd, "total_ves": order.total_ves}),
+            )?;
+            orders.push(order);
+        }
+        diesel::update(c::table.find(id))
+            .set((c::status.eq(CheckoutStatus::Placed), c::updated_at.eq(now)))
+            .execute(conn)?;
+        crate::carts::service::mark_converted(conn, row.cart_id)?;
+        Ok(Placed {
+            checkout: CheckoutRow {
+                status: CheckoutStatus::Placed,
+                ..row
+            },
+            orders,
+            method: Some(method),
+            created: true,
+        })
+    })
+}

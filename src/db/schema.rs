@@ -182,6 +182,82 @@ diesel::table! {
 }
 
 diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        number -> Text,
+        checkout_id -> Uuid,
+        user_id -> Uuid,
+        seller_id -> Uuid,
+        status -> Text,
+        payment_status -> Text,
+        shipping_status -> Text,
+        payment_method -> Text,
+        subtotal_usd -> Numeric,
+        subtotal_ves -> Numeric,
+        delivery_usd -> Numeric,
+        delivery_ves -> Numeric,
+        fees_usd -> Numeric,
+        fees_ves -> Numeric,
+        surcharge_usd -> Numeric,
+        surcharge_ves -> Numeric,
+        total_usd -> Numeric,
+        total_ves -> Numeric,
+        rate_id -> Uuid,
+        rate -> Numeric,
+        address -> Jsonb,
+        delivery -> Jsonb,
+        customization -> Jsonb,
+        reservation_id -> Uuid,
+        payment_due_at -> Timestamptz,
+        carrier -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        product_id -> Uuid,
+        sku -> Text,
+        name -> Text,
+        image_url -> Nullable<Text>,
+        quantity -> Int4,
+        unit_usd -> Numeric,
+        unit_ves -> Numeric,
+        line_usd -> Numeric,
+        line_ves -> Numeric,
+    }
+}
+
+diesel::table! {
+    order_history (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        field -> Text,
+        from_value -> Nullable<Text>,
+        to_value -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        source -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        request_hash -> Text,
+        checkout_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Uuid,
         topic -> Text,
@@ -339,6 +415,8 @@ diesel::joinable!(wishlist_items -> products (product_id));
 diesel::joinable!(cart_shares -> carts (cart_id));
 diesel::joinable!(cart_participants -> carts (cart_id));
 diesel::joinable!(cart_items -> carts (cart_id));
+diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(order_history -> orders (order_id));
 diesel::joinable!(delivery_options -> sellers (seller_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
@@ -354,6 +432,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_options,
     exchange_rates,
     fee_rules,
+    idempotency_keys,
+    order_history,
+    order_items,
+    orders,
     outbox,
     payment_methods,
     product_price_history,

@@ -54,6 +54,7 @@ fn status_of(err: &AppError) -> StatusCode {
         AppError::Conflict { .. } | AppError::InsufficientStock(_) => StatusCode::CONFLICT,
         AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+        AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
         AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,7 +87,9 @@ impl Problem {
                 let noun = if n == 1 { "field is" } else { "fields are" };
                 (format!("{n} {noun} invalid"), errors.clone())
             }
-            AppError::Unauthorized(d) | AppError::Forbidden(d) => (d.clone(), vec![]),
+            AppError::Unauthorized(d)
+            | AppError::Forbidden(d)
+            | AppError::PreconditionRequired(d) => (d.clone(), vec![]),
             AppError::NotFound(what) => (format!("{what} not found"), vec![]),
             AppError::RouteNotFound => ("no route matches this path".into(), vec![]),
             AppError::MethodNotAllowed { allow } => {

@@ -10,8 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::AppError;
 use crate::http::{health, openapi};
 use crate::{
-    addresses, carts, checkout, delivery, fees, inventory, payments, products, rates, sellers,
-    wishlists,
+    addresses, carts, checkout, delivery, fees, inventory, orders, payments, products, rates,
+    sellers, wishlists,
 };
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
@@ -99,7 +99,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(payments::api::update_payment_method)
                 .service(checkout::api::start_checkout)
                 .service(checkout::api::get_checkout)
-                .service(checkout::api::update_checkout),
+                .service(checkout::api::update_checkout)
+                .service(checkout::api::place_order)
+                .service(orders::api::get_order),
         );
 }
 

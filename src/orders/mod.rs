@@ -1,5 +1,147 @@
-//! Orders. For now: the lifecycle table (`state`) that checkout and the
-//! order service will enforce. One order per seller per checkout; statuses
-//! move only along `state`'s table, each move with a history row.
+//! Orders: one per seller per checkout, with the prices, rate, address and
+//! delivery frozen at placement. Statuses move only along `state`'s table,
+//! each move with a history row in the same transaction.
 
+pub mod api;
+pub mod service;
 pub mod state;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::db::schema::{order_history, order_items, orders};
+use crate::money::DualPrice;
+use state::{OrderStatus, PaymentStatus, ShippingStatus};
+
+/// An order as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
+pub struct OrderRow {
+    /// Order id.
+    pub id: Uuid,
+    /// Short human number for phone and WhatsApp support (`CN-001001`).
+    pub number: String,
+    /// The checkout it came from (orders of one checkout share it).
+    pub checkout_id: Uuid,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// The seller who fulfils it.
+    pub seller_id: Uuid,
+    /// Main status.
+    pub status: OrderStatus,
+    /// Payment status.
+    pub payment_status: PaymentStatus,
+    /// Shipping status.
+    pub shipping_status: ShippingStatus,
+    /// The payment method's code.
+    pub payment_method: String,
+    /// Sum of the lines, USD.
+    pub subtotal_usd: Decimal,
+    /// Sum of the lines, VES.
+    pub subtotal_ves: Decimal,
+    /// Delivery, USD.
+    pub delivery_usd: Decimal,
+    /// Delivery, VES.
+    pub delivery_ves: Decimal,
+    /// Fees, USD.
+    pub fees_usd: Decimal,
+    /// Fees, VES.
+    pub fees_ves: Decimal,
+    /// Payment surcharge, USD.
+    pub surcharge_usd: Decimal,
+    /// Payment surcharge, VES.
+    pub surcharge_ves: Decimal,
+    /// Total, USD.
+    pub total_usd: Decimal,
+    /// Total, VES.
+    pub total_ves: Decimal,
+    /// The rate frozen at placement.
+    pub rate_id: Uuid,
+    /// Its value.
+    pub rate: Decimal,
+    /// The delivery address as it was (JSON).
+    pub address: serde_json::Value,
+    /// The delivery option as it was (JSON).
+    pub delivery: serde_json::Value,
+    /// Gift options and notes (JSON: `gift_wrap`, `gift_message`,
+    /// `special_instructions`, `delivery_notes`, `package_preferences`).
+    pub customization: serde_json::Value,
+    /// The stock held for it.
+    pub reservation_id: Uuid,
+    /// Unpaid orders are cancelled after this.
+    pub payment_due_at: DateTime<Utc>,
+    /// Carrier, once shipped.
+    pub carrier: Option<String>,
+    /// Tracking number, once shipped.
+    pub tracking_number: Option<String>,
+    /// When placed.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderRow {
+    /// The total in both currencies.
+    pub fn total(&self) -> DualPrice {
+        DualPrice {
+            usd: self.total_usd,
+            ves: self.total_ves,
+        }
+    }
+}
+
+/// An order line as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_items, check_for_backend(diesel::pg::Pg))]
+pub struct OrderItemRow {
+    /// Line id.
+    pub id: Uuid,
+    /// The order.
+    pub order_id: Uuid,
+    /// The product.
+    pub product_id: Uuid,
+    /// SKU then.
+    pub sku: String,
+    /// Name then.
+    pub name: String,
+    /// Picture then.
+    pub image_url: Option<String>,
+    /// Units.
+    pub quantity: i32,
+    /// Unit price, USD.
+    pub unit_usd: Decimal,
+    /// Unit price, VES.
+    pub unit_ves: Decimal,
+    /// Line total, USD.
+    pub line_usd: Decimal,
+    /// Line total, VES.
+    pub line_ves: Decimal,
+}
+
+/// One status change.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_history, check_for_backend(diesel::pg::Pg))]
+pub struct HistoryRow {
+    /// Entry id.
+    pub id: Uuid,
+    /// The order.
+    pub order_id: Uuid,
+    /// `status`, `payment_status` or `shipping_status`.
+    pub field: String,
+    /// Before (none at placement).
+    pub from_value: Option<String>,
+    /// After.
+    pub to_value: String,
+    /// Who.
+    pub actor_id: Option<Uuid>,
+    /// In which role.
+    pub actor_role: String,
+    /// `buyer`, `seller`, `operator`, `system` or `override`.
+    pub source: String,
+    /// Why (required for cancellations by sellers and operators, and overrides).
+    pub reason: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}

@@ -404,3 +404,282 @@ async fn only_a_group_carts_owner_checks_it_out() {
         .await
         .assert_status(201);
 }
+
+/// A checkout with every choice made; returns (buyer, checkout id, expected total, shops).
+async fn ready_checkout(app: &TestApp) -> (String, String, Value, Shop, Shop) {
+    let (user, cart, a, b) = setup(app).await;
+    let id = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let addr = app
+        .post(
+            "/api/v1/addresses",
+            Some(&user),
+            json!({"recipient": "Ana", "phone": "04141234567", "national_id": "V-1234567",
+               "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let review = app
+        .patch(
+            &format!("/api/v1/checkouts/{id}"),
+            Some(&user),
+            json!({"address_id": addr, "payment_method": "pago_movil",
+                   "deliveries": [{"seller_id": a.seller, "option_id": a.courier}, {"seller_id": b.seller, "option_id": b.courier}]}),
+        )
+        .await;
+    assert_eq!(review.body["ready"], true, "{}", review.text);
+    let expected = review.body["expected_total"].clone();
+    (user, id, expected, a, b)
+}
+
+async fn place(
+    base: &str,
+    user: &str,
+    id: &str,
+    key: Option<&str>,
+    expected: &Value,
+) -> crate::helpers::Resp {
+    let auth = format!("Bearer {user}");
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    if let Some(k) = key {
+        headers.push(("idempotency-key", k));
+    }
+    let body = serde_json::to_vec(&json!({"expected_total": expected})).unwrap();
+    let url = format!("{base}/api/v1/checkouts/{id}/place");
+    crate::helpers::send(
+        &crate::helpers::client(),
+        awc::http::Method::POST,
+        &url,
+        &headers,
+        body,
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, a, b) = ready_checkout(&app).await;
+    let placed = place(&app.address, &user, &id, Some("key-1"), &expected).await;
+    placed.assert_status(201);
+    let orders = placed.body["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 2);
+    assert!(
+        orders
+            .iter()
+            .all(|o| o["number"].as_str().unwrap().starts_with("CN-"))
+    );
+    assert!(
+        orders
+            .iter()
+            .all(|o| o["status"] == "pending_payment" && o["payment_status"] == "pending")
+    );
+    assert_eq!(placed.body["total"], expected);
+    assert_eq!(placed.body["payment"]["method"]["code"], "pago_movil");
+    assert_eq!(placed.body["payment"]["amount_due"], expected["ves"]);
+    // The stock is now held by the orders, not the checkout; the cart is converted.
+    assert_eq!(
+        app.stock(a.seller, a.product.parse().unwrap()).await["reserved"],
+        2
+    );
+    assert_eq!(
+        app.stock(b.seller, b.product.parse().unwrap()).await["reserved"],
+        1
+    );
+    assert_eq!(
+        app.count("reservations WHERE status = 'active' AND owner_type = 'order'"),
+        2
+    );
+    assert_eq!(
+        app.count("reservations WHERE status = 'active' AND owner_type = 'checkout'"),
+        0
+    );
+    let fresh = app.get("/api/v1/carts/me", Some(&user)).await;
+    assert!(fresh.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(app.count("carts WHERE status = 'converted'"), 1);
+    // The order's details: lines, frozen money, the opening timeline.
+    let order_id = orders[0]["id"].as_str().unwrap();
+    let details = app
+        .get(&format!("/api/v1/orders/{order_id}"), Some(&user))
+        .await;
+    details.assert_status(200);
+    assert_eq!(details.body["timeline"].as_array().unwrap().len(), 3);
+    assert_eq!(details.body["address"]["state"], "Miranda");
+    assert_eq!(details.body["delivery"]["name"], "MRW");
+    let seller_of = details.body["seller_id"]
+        .as_str()
+        .unwrap()
+        .parse::<Uuid>()
+        .unwrap();
+    app.get(
+        &format!("/api/v1/orders/{order_id}"),
+        Some(&app.seller(seller_of)),
+    )
+    .await
+    .assert_status(200);
+    app.get(&format!("/api/v1/orders/{order_id}"), Some(&app.support()))
+        .await
+        .assert_status(200);
+    app.get(&format!("/api/v1/orders/{order_id}"), Some(&app.customer()))
+        .await
+        .assert_problem(404, "not_found");
+    app.get(
+        &format!("/api/v1/orders/{order_id}"),
+        Some(&app.seller(Uuid::now_v7())),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+}
+
+#[actix_web::test]
+async fn retries_and_other_keys_return_the_same_orders_and_a_reused_key_is_refused() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, _, _) = ready_checkout(&app).await;
+    place(&app.address, &user, &id, None, &expected)
+        .await
+        .assert_problem(428, "precondition_required");
+    let first = place(&app.address, &user, &id, Some("k1"), &expected).await;
+    first.assert_status(201);
+    let ids = |r: &crate::helpers::Resp| -> Vec<String> {
+        r.body["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let retry = place(&app.address, &user, &id, Some("k1"), &expected).await;
+    retry.assert_status(200);
+    assert_eq!(ids(&retry), ids(&first));
+    let other_key = place(&app.address, &user, &id, Some("k2"), &expected).await;
+    other_key.assert_status(200);
+    assert_eq!(ids(&other_key), ids(&first));
+    let mut changed = expected.clone();
+    changed["usd"] = json!("1.00");
+    place(&app.address, &user, &id, Some("k1"), &changed)
+        .await
+        .assert_problem(422, "idempotency_key_reused");
+    assert_eq!(app.count("orders"), 2);
+}
+
+#[actix_web::test]
+async fn a_changed_total_is_refused_with_the_new_review_and_nothing_is_placed() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, a, _) = ready_checkout(&app).await;
+    app.patch(
+        &format!("/api/v1/products/{}", a.product),
+        Some(&app.seller(a.seller)),
+        json!({"price_usd": "1.50"}),
+    )
+    .await
+    .assert_status(200);
+    let refused = place(&app.address, &user, &id, Some("k"), &expected).await;
+    refused.assert_problem(409, "total_changed");
+    let new_total = refused.body["current"]["expected_total"].clone();
+    assert_ne!(new_total, expected);
+    assert_eq!(app.count("orders"), 0);
+    // The buyer accepts the new total and places with the same key (the refused attempt left no trace).
+    place(&app.address, &user, &id, Some("k"), &new_total)
+        .await
+        .assert_status(201);
+}
+
+#[actix_web::test]
+async fn an_unready_or_foreign_checkout_is_not_placed() {
+    let app = TestApp::spawn().await;
+    let (user, cart, _, _) = setup(&app).await;
+    let started = app
+        .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
+        .await;
+    let id = started.body["id"].as_str().unwrap().to_string();
+    let expected = started.body["expected_total"].clone();
+    let resp = place(&app.address, &user, &id, Some("k"), &expected).await;
+    resp.assert_problem(422, "validation_failed");
+    assert!(resp.error_fields().contains(&"address_id".to_string()));
+    place(&app.address, &app.customer(), &id, Some("k"), &expected)
+        .await
+        .assert_problem(404, "not_found");
+    let bad = crate::helpers::send(
+        &crate::helpers::client(),
+        awc::http::Method::POST,
+        &format!("{}/api/v1/checkouts/{id}/place", app.address),
+        &[
+            ("authorization", format!("Bearer {user}").as_str()),
+            ("content-type", "application/json"),
+            ("idempotency-key", "k"),
+        ],
+        serde_json::to_vec(&json!({"expected_total": {"usd": 1.5, "ves": "15"}})).unwrap(),
+    )
+    .await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(app.count("orders"), 0);
+}
+
+#[actix_web::test]
+async fn twenty_parallel_placements_on_two_instances_give_one_set_of_orders() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, _, _) = ready_checkout(&app).await;
+    let second = app.another_instance();
+    let results = futures::future::join_all((0..20).map(|i| {
+        let base = if i % 2 == 0 {
+            app.address.clone()
+        } else {
+            second.clone()
+        };
+        let key = if i < 10 {
+            "same-key".to_string()
+        } else {
+            format!("key-{i}")
+        };
+        let (user, id, expected) = (user.clone(), id.clone(), expected.clone());
+        async move { place(&base, &user, &id, Some(&key), &expected).await }
+    }))
+    .await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
+    let first: Vec<Value> = results[0].body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect();
+    assert!(results.iter().all(|r| {
+        r.body["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].clone())
+            .collect::<Vec<_>>()
+            == first
+    }));
+    assert_eq!(app.count("orders"), 2);
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+}
