@@ -62,6 +62,8 @@ pub enum ErrorCode {
     VersionConflict,
     /// Re-validating the cart changed it (quantities lowered); read the cart's notices first.
     CartChanged,
+    /// The order cannot make this move from its current statuses.
+    InvalidTransition,
     /// A required precondition header is missing (`Idempotency-Key`).
     PreconditionRequired,
     /// Prices or the rate moved since the review: `current` holds the new review.

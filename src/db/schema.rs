@@ -258,6 +258,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    payment_submissions (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        method -> Text,
+        details -> Jsonb,
+        bank -> Text,
+        reference -> Text,
+        duplicate_of -> Nullable<Uuid>,
+        status -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Uuid,
         topic -> Text,
@@ -438,6 +453,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     outbox,
     payment_methods,
+    payment_submissions,
     product_price_history,
     products,
     reservation_lines,

@@ -101,7 +101,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(checkout::api::get_checkout)
                 .service(checkout::api::update_checkout)
                 .service(checkout::api::place_order)
-                .service(orders::api::get_order),
+                .service(orders::api::get_order)
+                .service(orders::api::report_payment)
+                .service(orders::api::verify_payment)
+                .service(orders::api::reject_payment)
+                .service(orders::api::cancel_order),
         );
 }
 

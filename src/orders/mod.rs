@@ -145,3 +145,29 @@ pub struct HistoryRow {
     /// When.
     pub created_at: DateTime<Utc>,
 }
+
+/// A payment the buyer reported.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::payment_submissions, check_for_backend(diesel::pg::Pg))]
+pub struct PaymentSubmissionRow {
+    /// Submission id.
+    pub id: Uuid,
+    /// The order.
+    pub order_id: Uuid,
+    /// The method's code.
+    pub method: String,
+    /// What the buyer sent (bank, phone, national id, reference, sender, date).
+    pub details: serde_json::Value,
+    /// The paying bank, normalised.
+    pub bank: String,
+    /// The reference or confirmation code.
+    pub reference: String,
+    /// Another order that already used this reference with the same method and bank.
+    pub duplicate_of: Option<Uuid>,
+    /// `submitted`, `verified` or `rejected`.
+    pub status: String,
+    /// Why it was rejected.
+    pub reason: String,
+    /// When reported.
+    pub created_at: DateTime<Utc>,
+}

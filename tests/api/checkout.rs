@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use crate::helpers::TestApp;
 
-struct Shop {
-    seller: Uuid,
-    product: String,
-    courier: String,
+pub struct Shop {
+    pub seller: Uuid,
+    pub product: String,
+    pub courier: String,
 }
 
 async fn shop(app: &TestApp, price: &str, weight: &str, on_hand: i32) -> Shop {
@@ -52,13 +52,15 @@ async fn setup(app: &TestApp) -> (String, String, Shop, Shop) {
         let mut conn = app.pool.get().unwrap();
         canasta::payments::service::seed_defaults(&mut conn).unwrap();
     }
-    app.post(
-        "/api/v1/fee-rules",
-        Some(&app.admin()),
-        json!({"code": "service_fee", "name": "Servicio", "kind": "percent", "amount": "2"}),
-    )
-    .await
-    .assert_status(201);
+    let fee = app
+        .post(
+            "/api/v1/fee-rules",
+            Some(&app.admin()),
+            json!({"code": "service_fee", "name": "Servicio", "kind": "percent", "amount": "2"}),
+        )
+        .await
+        .status;
+    assert!(matches!(fee, 201 | 409), "the fee rule exists once");
     let a = shop(app, "1.25", "1.000", 10).await;
     let b = shop(app, "19.99", "0.200", 10).await;
     let user = app.customer();
@@ -406,7 +408,7 @@ async fn only_a_group_carts_owner_checks_it_out() {
 }
 
 /// A checkout with every choice made; returns (buyer, checkout id, expected total, shops).
-async fn ready_checkout(app: &TestApp) -> (String, String, Value, Shop, Shop) {
+pub async fn ready_checkout(app: &TestApp) -> (String, String, Value, Shop, Shop) {
     let (user, cart, a, b) = setup(app).await;
     let id = app
         .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
@@ -440,7 +442,7 @@ async fn ready_checkout(app: &TestApp) -> (String, String, Value, Shop, Shop) {
     (user, id, expected, a, b)
 }
 
-async fn place(
+pub async fn place(
     base: &str,
     user: &str,
     id: &str,

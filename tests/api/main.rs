@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod inventory;
 mod migrations;
+mod orders;
 mod payments;
 mod products;
 mod rates;
