@@ -688,6 +688,7 @@ pub fn place(
                     unit_ves: l.unit.ves,
                     line_usd: l.total.usd,
                     line_ves: l.total.ves,
+                    status: crate::orders::state::ItemStatus::Reserved,
                 })
                 .collect();
             let opening = |field: &str, to: &str| crate::orders::HistoryRow {

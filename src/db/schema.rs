@@ -229,6 +229,7 @@ diesel::table! {
         unit_ves -> Numeric,
         line_usd -> Numeric,
         line_ves -> Numeric,
+        status -> Text,
     }
 }
 

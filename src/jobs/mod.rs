@@ -36,10 +36,41 @@ impl JobSettings {
 /// Runs every job until the process stops.
 pub async fn run(pool: DbPool, settings: JobSettings) {
     loop {
+        // Orders first, so an unpaid order's stock is released by its
+        // cancellation (with history) rather than by its hold's expiry.
+        expire_unpaid_orders(&pool).await;
         expire_reservations(&pool).await;
         expire_idle_carts(&pool, settings.cart_idle).await;
         actix_web::rt::time::sleep(settings.interval).await;
     }
+}
+
+/// Cancels orders unpaid past their method's window, batch by batch.
+pub async fn expire_unpaid_orders(pool: &DbPool) -> usize {
+    let batch = crate::orders::service::UNPAID_BATCH;
+    let mut total = 0;
+    loop {
+        match db::run(pool, move |c| {
+            crate::orders::service::expire_unpaid(c, batch)
+        })
+        .await
+        {
+            Ok(n) => {
+                total += n;
+                if n < batch as usize {
+                    break;
+                }
+            }
+            Err(err) => {
+                log::warn!("unpaid-order expiry failed, will retry: {err}");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        log::info!("cancelled {total} orders not paid in time");
+    }
+    total
 }
 
 /// Marks idle carts abandoned (users) or expired (guests), batch by batch.

@@ -6,16 +6,18 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::Serialize;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::state::{OrderStatus, PaymentStatus, ShippingStatus};
+use super::state::{Action, OrderStatus, PaymentStatus, ShippingStatus};
 use super::{HistoryRow, OrderItemRow, OrderRow, PaymentSubmissionRow, service};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::AuthUser;
-use crate::http::extract::ValidatedJson;
+use crate::http::extract::{ValidatedJson, check_query};
+use crate::http::pagination::PageRequest;
 use crate::http::problem::Problem;
 use crate::money::DualPrice;
 
@@ -103,6 +105,8 @@ pub struct OrderItemResponse {
     pub unit_price: DualPrice,
     /// Line total.
     pub line_total: DualPrice,
+    /// Where the line stands (follows the order).
+    pub status: super::state::ItemStatus,
 }
 
 impl From<OrderItemRow> for OrderItemResponse {
@@ -121,6 +125,7 @@ impl From<OrderItemRow> for OrderItemResponse {
                 usd: i.line_usd,
                 ves: i.line_ves,
             },
+            status: i.status,
         }
     }
 }
@@ -186,6 +191,63 @@ pub struct OrderDetails {
     pub tracking_number: Option<String>,
     /// Payments the buyer reported, oldest first.
     pub payments: Vec<PaymentSubmissionResponse>,
+    /// What the caller may do to the order now, with the request to make.
+    pub allowed_actions: Vec<ActionLink>,
+}
+
+/// An action the caller may take now, and the request that takes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionLink {
+    /// The action.
+    pub action: Action,
+    /// HTTP method.
+    #[schema(example = "POST")]
+    pub method: &'static str,
+    /// Path to call.
+    #[schema(example = "/api/v1/orders/0190f0c8-0000-7000-8000-000000000001/cancel")]
+    pub path: String,
+    /// The body to send (fields beyond these are described in the operation).
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+impl ActionLink {
+    fn new(order: Uuid, action: Action) -> Self {
+        let base = format!("/api/v1/orders/{order}");
+        let (path, body) = match action {
+            Action::ReportPayment => (format!("{base}/payments"), serde_json::json!({})),
+            Action::VerifyPayment => (format!("{base}/payments/verify"), serde_json::json!({})),
+            Action::RejectPayment => (format!("{base}/payments/reject"), serde_json::json!({})),
+            Action::Cancel => (format!("{base}/cancel"), serde_json::json!({})),
+            Action::MarkPreparing => (
+                format!("{base}/shipping"),
+                serde_json::json!({"status": "preparing"}),
+            ),
+            Action::MarkShipped => (
+                format!("{base}/shipping"),
+                serde_json::json!({"status": "shipped"}),
+            ),
+            Action::MarkInTransit => (
+                format!("{base}/shipping"),
+                serde_json::json!({"status": "in_transit"}),
+            ),
+            Action::MarkDelivered => (
+                format!("{base}/shipping"),
+                serde_json::json!({"status": "delivered"}),
+            ),
+            Action::MarkReturned => (
+                format!("{base}/shipping"),
+                serde_json::json!({"status": "returned"}),
+            ),
+            Action::Override => (format!("{base}/override"), serde_json::json!({})),
+        };
+        Self {
+            action,
+            method: "POST",
+            path,
+            body,
+        }
+    }
 }
 
 /// A payment the buyer reported.
@@ -238,12 +300,17 @@ pub async fn get_order(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrderDetails>, AppError> {
     let id = path.into_inner();
-    let (order, items, history, payments) = db::run(&pool, move |c| {
+    let (order, items, history, payments, actions) = db::run(&pool, move |c| {
         let (order, items, history) = service::get(c, &user, id)?;
-        Ok((order, items, history, service::submissions(c, id)?))
+        let actions = service::actions_for(&user, &order);
+        Ok((order, items, history, service::submissions(c, id)?, actions))
     })
     .await?;
     Ok(web::Json(OrderDetails {
+        allowed_actions: actions
+            .into_iter()
+            .map(|a| ActionLink::new(id, a))
+            .collect(),
         summary: (&order).into(),
         items: items.into_iter().map(Into::into).collect(),
         timeline: history.into_iter().map(Into::into).collect(),
@@ -407,4 +474,318 @@ pub async fn cancel_order(
     let id = path.into_inner();
     let reason = body.into_inner().reason;
     summary_of(&pool, move |c| service::cancel(c, &user, id, &reason)).await
+}
+
+/// Whose orders `list_orders` shows.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderView {
+    /// Orders the caller placed.
+    Buyer,
+    /// Orders of the seller the caller acts for.
+    Seller,
+    /// Every order (operators).
+    All,
+}
+
+/// Query of `list_orders`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrdersQuery {
+    /// Whose orders: default `all` for operators, `seller` for sellers, `buyer` otherwise.
+    #[param(inline)]
+    pub view: Option<OrderView>,
+    /// Placed at or after (RFC 3339).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Placed before (RFC 3339).
+    pub created_to: Option<DateTime<Utc>>,
+    /// Main status.
+    #[param(inline)]
+    pub status: Option<OrderStatus>,
+    /// Payment status.
+    #[param(inline)]
+    pub payment_status: Option<PaymentStatus>,
+    /// Shipping status.
+    #[param(inline)]
+    pub shipping_status: Option<ShippingStatus>,
+    /// One seller's orders.
+    pub seller_id: Option<Uuid>,
+    /// An order number (`CN-001042`, or a prefix such as `0010`) or part of a product name.
+    #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// An order in a list: money, statuses and lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderListItem {
+    /// Money and statuses.
+    #[serde(flatten)]
+    pub summary: OrderSummary,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// The lines.
+    pub items: Vec<OrderItemResponse>,
+}
+
+crate::page_type!(OrderPage, OrderListItem, "A page of orders, newest first.");
+
+/// Lists orders, newest first.
+///
+/// Buyers see the orders they placed, sellers their shop's orders, operators
+/// every order (`view` picks one of these when the caller has several roles).
+/// Filters combine; `q` matches an order number prefix or a product name.
+#[utoipa::path(tag = "orders", operation_id = "list_orders",
+    params(ListOrdersQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 400, description = "A bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A view the caller's roles do not allow", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/orders")]
+pub async fn list_orders(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    query: web::Query<ListOrdersQuery>,
+) -> Result<web::Json<OrderPage>, AppError> {
+    let q = query.into_inner();
+    check_query(&q)?;
+    if let (Some(from), Some(to)) = (q.created_from, q.created_to)
+        && from >= to
+    {
+        return Err(AppError::bad_parameter(
+            "created_to",
+            "must be after created_from",
+        ));
+    }
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let view = match q.view {
+        Some(OrderView::Buyer) => service::View::Buyer,
+        Some(OrderView::Seller) => service::View::Seller,
+        Some(OrderView::All) => service::View::All,
+        None => service::default_view(&user),
+    };
+    let filter = service::OrderFilter {
+        view,
+        created_from: q.created_from,
+        created_to: q.created_to,
+        status: q.status,
+        payment_status: q.payment_status,
+        shipping_status: q.shipping_status,
+        seller_id: q.seller_id,
+        q: q.q,
+        page,
+    };
+    let (rows, next_cursor) = db::run(&pool, move |c| service::list(c, &user, &filter)).await?;
+    Ok(web::Json(OrderPage {
+        items: rows
+            .into_iter()
+            .map(|(o, lines)| OrderListItem {
+                summary: (&o).into(),
+                user_id: o.user_id,
+                items: lines.into_iter().map(Into::into).collect(),
+            })
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// The status history of an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    /// The order.
+    pub order_id: Uuid,
+    /// Every status change, oldest first.
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// Reads an order's status timeline.
+///
+/// Every change of status, payment status and shipping status, with who
+/// made it, in which role, from where (`buyer`, `seller`, `operator`,
+/// `system`, `override`) and why.
+#[utoipa::path(tag = "orders", operation_id = "get_order_timeline",
+    params(("order_id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The timeline", body = Timeline),
+        (status = 404, description = "No such order, or not yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/orders/{order_id}/timeline")]
+pub async fn get_order_timeline(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<web::Json<Timeline>, AppError> {
+    let id = path.into_inner();
+    let (_, _, history) = db::run(&pool, move |c| service::get(c, &user, id)).await?;
+    Ok(web::Json(Timeline {
+        order_id: id,
+        entries: history.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Shipping statuses a seller or operator sets.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippingStep {
+    /// Packing.
+    Preparing,
+    /// Handed to the carrier (or ready for pickup).
+    Shipped,
+    /// On its way.
+    InTransit,
+    /// Received by the buyer: the order completes.
+    Delivered,
+    /// Came back (needs a reason).
+    Returned,
+}
+
+impl From<ShippingStep> for ShippingStatus {
+    fn from(s: ShippingStep) -> Self {
+        match s {
+            ShippingStep::Preparing => Self::Preparing,
+            ShippingStep::Shipped => Self::Shipped,
+            ShippingStep::InTransit => Self::InTransit,
+            ShippingStep::Delivered => Self::Delivered,
+            ShippingStep::Returned => Self::Returned,
+        }
+    }
+}
+
+/// Body of `update_shipping`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingRequest {
+    /// The next shipping status.
+    pub status: ShippingStep,
+    /// The carrier (defaults to the delivery option's; required for couriers when shipped).
+    #[validate(length(min = 1, max = 80))]
+    #[schema(min_length = 1, max_length = 80, example = "MRW")]
+    pub carrier: Option<String>,
+    /// The carrier's tracking number (required for couriers when shipped).
+    #[validate(length(min = 1, max = 80))]
+    #[schema(min_length = 1, max_length = 80, example = "MRW-558812")]
+    pub tracking_number: Option<String>,
+    /// Why (required for `returned`).
+    #[serde(default)]
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub reason: String,
+}
+
+/// Moves the shipment (the seller or an operator).
+///
+/// `preparing` -> `shipped` (courier deliveries need `carrier` and
+/// `tracking_number`) -> `in_transit` -> `delivered`, which completes the
+/// order; `returned` with a reason after transit or delivery. Only paid
+/// orders in processing ship.
+#[utoipa::path(tag = "orders", operation_id = "update_shipping", request_body = ShippingRequest,
+    params(("order_id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderSummary),
+        (status = 403, description = "Not the seller or an operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a next step from here, or not paid (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/orders/{order_id}/shipping")]
+pub async fn update_shipping(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: ValidatedJson<ShippingRequest>,
+) -> Result<web::Json<OrderSummary>, AppError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let update = service::ShippingUpdate {
+        to: b.status.into(),
+        carrier: b.carrier,
+        tracking_number: b.tracking_number,
+        reason: b.reason,
+    };
+    summary_of(&pool, move |c| {
+        service::update_shipping(c, &user, id, update)
+    })
+    .await
+}
+
+/// Which status an override sets.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideField {
+    /// The main status.
+    Status,
+    /// The payment status.
+    PaymentStatus,
+    /// The shipping status.
+    ShippingStatus,
+}
+
+/// Body of `override_order`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    /// Which status.
+    pub field: OverrideField,
+    /// The value to set: one of that status's values.
+    #[schema(example = "paid")]
+    pub to: String,
+    /// Why; kept in the timeline.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// Sets a status outside the usual moves (admins, with a reason).
+///
+/// For corrections the usual moves cannot make. Recorded in the timeline
+/// with source `override`. Overriding to `cancelled` releases or returns the
+/// stock; overriding the payment to `paid` sells it. A cancelled order is
+/// not reopened.
+#[utoipa::path(tag = "orders", operation_id = "override_order", request_body = OverrideRequest,
+    params(("order_id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderSummary),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already that value, cancelled, or changed meanwhile (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/orders/{order_id}/override")]
+pub async fn override_order(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: ValidatedJson<OverrideRequest>,
+) -> Result<web::Json<OrderSummary>, AppError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    fn parse<T: std::str::FromStr>(
+        to: &str,
+        all: &[T],
+        name: fn(&T) -> &str,
+    ) -> Result<T, AppError> {
+        to.parse().map_err(|_| {
+            let values: Vec<&str> = all.iter().map(name).collect();
+            AppError::invalid("to", format!("must be one of: {}", values.join(", ")))
+        })
+    }
+    let target = match b.field {
+        OverrideField::Status => {
+            service::OverrideTarget::Order(parse(&b.to, OrderStatus::ALL, |s| s.as_str())?)
+        }
+        OverrideField::PaymentStatus => {
+            service::OverrideTarget::Payment(parse(&b.to, PaymentStatus::ALL, |s| s.as_str())?)
+        }
+        OverrideField::ShippingStatus => {
+            service::OverrideTarget::Shipping(parse(&b.to, ShippingStatus::ALL, |s| s.as_str())?)
+        }
+    };
+    summary_of(&pool, move |c| {
+        service::override_status(c, &user, id, target, &b.reason)
+    })
+    .await
 }

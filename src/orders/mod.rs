@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::schema::{order_history, order_items, orders};
 use crate::money::DualPrice;
-use state::{OrderStatus, PaymentStatus, ShippingStatus};
+use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 
 /// An order as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -118,6 +118,8 @@ pub struct OrderItemRow {
     pub line_usd: Decimal,
     /// Line total, VES.
     pub line_ves: Decimal,
+    /// Where the line stands.
+    pub status: ItemStatus,
 }
 
 /// One status change.

@@ -121,6 +121,20 @@ fn refused(r: Refusal, what: &str) -> AppError {
     }
 }
 
+/// Sets the order's lines to the status its statuses imply (one statement,
+/// touching only lines that differ).
+fn sync_items(conn: &mut PgConnection, o: &OrderRow) -> Result<(), AppError> {
+    let want = state::item_status(statuses(o));
+    diesel::update(
+        i::table
+            .filter(i::order_id.eq(o.id))
+            .filter(i::status.ne(want)),
+    )
+    .set(i::status.eq(want))
+    .execute(conn)?;
+    Ok(())
+}
+
 fn lost_race() -> AppError {
     AppError::conflict(
         ErrorCode::InvalidTransition,
@@ -135,6 +149,28 @@ pub struct By {
     pub user: Option<Uuid>,
     /// How they relate to the order.
     pub mover: Mover,
+    /// An admin setting a status outside the table (history source `override`).
+    pub overriding: bool,
+}
+
+impl By {
+    /// A caller acting in `mover`'s place.
+    pub fn caller(viewer: &Principal, mover: Mover) -> Self {
+        Self {
+            user: Some(viewer.user_id),
+            mover,
+            overriding: false,
+        }
+    }
+
+    /// A background job.
+    pub fn system() -> Self {
+        Self {
+            user: None,
+            mover: Mover::System,
+            overriding: false,
+        }
+    }
 }
 
 fn record(
@@ -155,7 +191,11 @@ fn record(
             to_value: to.into(),
             actor_id: by.user,
             actor_role: source(by.mover).into(),
-            source: source(by.mover).into(),
+            source: if by.overriding {
+                "override".into()
+            } else {
+                source(by.mover).into()
+            },
             reason: reason.into(),
             created_at: crate::db::now(),
         })
@@ -187,6 +227,7 @@ pub fn move_order(
         .get_result(conn)
         .optional()?
         .ok_or_else(lost_race)?;
+    sync_items(conn, &row)?;
     record(
         conn,
         o,
@@ -220,6 +261,7 @@ pub fn move_payment(
     .get_result(conn)
     .optional()?
     .ok_or_else(lost_race)?;
+    sync_items(conn, &row)?;
     record(
         conn,
         o,
@@ -256,6 +298,7 @@ pub fn move_shipping(
     .get_result(conn)
     .optional()?
     .ok_or_else(lost_race)?;
+    sync_items(conn, &row)?;
     record(
         conn,
         o,
@@ -367,11 +410,10 @@ pub fn submit_payment(
             .select(p::order_id)
             .first(conn)
             .optional()?;
-        let by = By {
-            user: Some(viewer.user_id),
-            mover,
-        };
+        let by = By::caller(viewer, mover);
         let updated = move_payment(conn, &order, PaymentStatus::AwaitingVerification, by, "payment reported")?;
+        // The units stay held while the seller checks the payment.
+        hold_until(conn, &order, crate::db::now() + chrono::Duration::hours(VERIFICATION_WINDOW_HOURS))?;
         diesel::insert_into(p::table)
             .values((
                 p::id.eq(Uuid::now_v7()),
@@ -418,17 +460,9 @@ pub fn verify_payment(
                 "no reported payment is waiting for verification",
             ));
         }
-        let by = By {
-            user: Some(viewer.user_id),
-            mover,
-        };
+        let by = By::caller(viewer, mover);
         let paid = move_payment(conn, &order, PaymentStatus::Paid, by, "payment verified")?;
-        inventory::end(
-            conn,
-            &inventory::Actor::of(viewer),
-            order.reservation_id,
-            inventory::Outcome::Commit,
-        )?;
+        commit_stock(conn, &inventory::Actor::of(viewer), &order)?;
         if let Some(s) = last_submission(conn, id)? {
             diesel::update(p::table.find(s))
                 .set(p::status.eq("verified"))
@@ -437,6 +471,7 @@ pub fn verify_payment(
         let system = By {
             user: Some(viewer.user_id),
             mover: Mover::System,
+            overriding: false,
         };
         move_order(
             conn,
@@ -470,11 +505,17 @@ pub fn reject_payment(
                 "no reported payment is waiting for verification",
             ));
         }
-        let by = By {
-            user: Some(viewer.user_id),
-            mover,
-        };
-        let failed = move_payment(conn, &order, PaymentStatus::Failed, by, reason.trim())?;
+        let by = By::caller(viewer, mover);
+        let mut failed = move_payment(conn, &order, PaymentStatus::Failed, by, reason.trim())?;
+        // The buyer gets time to report again before the unpaid-order job cancels.
+        let grace = crate::db::now() + chrono::Duration::hours(RESUBMIT_GRACE_HOURS);
+        if failed.payment_due_at < grace {
+            failed = diesel::update(o::table.find(id))
+                .set(o::payment_due_at.eq(grace))
+                .returning(OrderRow::as_returning())
+                .get_result(conn)?;
+        }
+        hold_until(conn, &failed, failed.payment_due_at)?;
         if let Some(s) = last_submission(conn, id)? {
             diesel::update(p::table.find(s))
                 .set((p::status.eq("rejected"), p::reason.eq(reason.trim())))
@@ -501,38 +542,409 @@ pub fn cancel(
                 "is required when a seller or operator cancels",
             ));
         }
+        let by = By::caller(viewer, mover);
+        let cancelled = move_order(conn, &order, OrderStatus::Cancelled, by, reason.trim())?;
+        unwind_stock(conn, &inventory::Actor::of(viewer), &order)?;
+        Ok(cancelled)
+    })
+}
+
+/// Gives a cancelled order's stock back: a hold is released, sold units
+/// return on hand (a `return` movement per line). Ended holds need nothing.
+fn unwind_stock(
+    conn: &mut PgConnection,
+    actor: &inventory::Actor,
+    order: &OrderRow,
+) -> Result<(), AppError> {
+    use crate::inventory::{MovementReason, OwnerType, ReservationStatus};
+    let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
+    match reservation.status {
+        ReservationStatus::Active => {
+            inventory::end(conn, actor, reservation.id, inventory::Outcome::Release)?;
+        }
+        ReservationStatus::Committed => {
+            let items: Vec<OrderItemRow> = i::table
+                .filter(i::order_id.eq(order.id))
+                .select(OrderItemRow::as_select())
+                .load(conn)?;
+            for item in items {
+                inventory::change_on_hand(
+                    conn,
+                    actor,
+                    item.product_id,
+                    item.quantity,
+                    MovementReason::Return,
+                    Some((OwnerType::Order, order.id)),
+                    Some(order.number.clone()),
+                    "order cancelled".into(),
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Sells the order's units: its hold is committed; when the hold already
+/// ended (the buyer paid after the window), the units are held again and
+/// sold at once, or 409 `insufficient_stock` when they are gone.
+fn commit_stock(
+    conn: &mut PgConnection,
+    actor: &inventory::Actor,
+    order: &OrderRow,
+) -> Result<(), AppError> {
+    use crate::inventory::{OwnerType, ReservationStatus};
+    let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
+    match reservation.status {
+        ReservationStatus::Active => {
+            inventory::end(conn, actor, reservation.id, inventory::Outcome::Commit)?;
+        }
+        ReservationStatus::Committed => {}
+        _ => {
+            let lines: Vec<(Uuid, i32)> = i::table
+                .filter(i::order_id.eq(order.id))
+                .select((i::product_id, i::quantity))
+                .load(conn)?;
+            let (again, _) = inventory::reserve(
+                conn,
+                actor,
+                inventory::NewReservation {
+                    owner_type: OwnerType::Order,
+                    owner_id: order.id,
+                    ttl_seconds: 60,
+                    lines,
+                },
+            )?;
+            inventory::end(conn, actor, again.id, inventory::Outcome::Commit)?;
+            diesel::update(o::table.find(order.id))
+                .set(o::reservation_id.eq(again.id))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps an order's hold alive at least until `until` (nothing when it ended).
+fn hold_until(
+    conn: &mut PgConnection,
+    order: &OrderRow,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
+    if reservation.status == crate::inventory::ReservationStatus::Active
+        && reservation.expires_at < until
+    {
+        let seconds = (until - crate::db::now()).num_seconds().max(1);
+        inventory::extend(
+            conn,
+            reservation.id,
+            seconds.min(inventory::MAX_TTL_SECONDS),
+        )?;
+    }
+    Ok(())
+}
+
+/// How long a reported payment may wait for verification while its stock stays held.
+pub const VERIFICATION_WINDOW_HOURS: i64 = 72;
+
+/// After a rejection the buyer has at least this long to report again.
+pub const RESUBMIT_GRACE_HOURS: i64 = 24;
+
+/// What a seller or operator sends to move the shipment.
+#[derive(Debug, Clone)]
+pub struct ShippingUpdate {
+    /// The new shipping status.
+    pub to: ShippingStatus,
+    /// The carrier (required for couriers when shipping).
+    pub carrier: Option<String>,
+    /// The tracking number (required for couriers when shipping).
+    pub tracking_number: Option<String>,
+    /// Why (required for returns).
+    pub reason: String,
+}
+
+/// The seller or an operator moves the shipment: preparing, shipped (with
+/// carrier and tracking number for courier deliveries), in transit,
+/// delivered (which completes the order), returned (with a reason).
+pub fn update_shipping(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    id: Uuid,
+    update: ShippingUpdate,
+) -> Result<OrderRow, AppError> {
+    let trimmed = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let carrier = trimmed(&update.carrier);
+    let tracking = trimmed(&update.tracking_number);
+    let reason = update.reason.trim().to_string();
+    let mut errors = vec![];
+    if update.to == ShippingStatus::NotShipped {
+        errors.push(FieldError::new(
+            "status",
+            "must be preparing, shipped, in_transit, delivered or returned",
+        ));
+    }
+    let carries = matches!(
+        update.to,
+        ShippingStatus::Shipped | ShippingStatus::InTransit
+    );
+    if !carries && (carrier.is_some() || tracking.is_some()) {
+        let field = if carrier.is_some() {
+            "carrier"
+        } else {
+            "tracking_number"
+        };
+        errors.push(FieldError::new(
+            field,
+            "is only set when shipped or in transit",
+        ));
+    }
+    if update.to == ShippingStatus::Returned && reason.is_empty() {
+        errors.push(FieldError::new("reason", "is required for a return"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation {
+            code: ErrorCode::ValidationFailed,
+            errors,
+        });
+    }
+    conn.transaction(|conn| {
+        let (order, mover) = visible(conn, viewer, id)?;
+        let by = By::caller(viewer, mover);
+        let kind = order.delivery["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let courier = kind.starts_with("courier");
+        let carrier = carrier.or_else(|| {
+            order.delivery["carrier"]
+                .as_str()
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+        });
+        if update.to == ShippingStatus::Shipped && courier {
+            let mut errors = vec![];
+            if carrier.is_none() {
+                errors.push(FieldError::new(
+                    "carrier",
+                    "is required for courier deliveries",
+                ));
+            }
+            if tracking.is_none() {
+                errors.push(FieldError::new(
+                    "tracking_number",
+                    "is required for courier deliveries",
+                ));
+            }
+            if !errors.is_empty() {
+                // The move itself may be refused first (wrong caller or state).
+                state::check_shipping(statuses(&order), update.to, mover)
+                    .map_err(|r| refused(r, &format!("set the shipping to {}", update.to)))?;
+                return Err(AppError::Validation {
+                    code: ErrorCode::ValidationFailed,
+                    errors,
+                });
+            }
+        }
+        let why = if reason.is_empty() {
+            format!("marked {}", update.to)
+        } else {
+            reason.clone()
+        };
+        let mut row = move_shipping(conn, &order, update.to, by, &why)?;
+        if carries && (carrier.is_some() || tracking.is_some()) {
+            row = diesel::update(o::table.find(id))
+                .set((
+                    o::carrier.eq(carrier.clone().or(row.carrier.clone())),
+                    o::tracking_number.eq(tracking.clone().or(row.tracking_number.clone())),
+                ))
+                .returning(OrderRow::as_returning())
+                .get_result(conn)?;
+        }
+        if update.to == ShippingStatus::Delivered && row.status == OrderStatus::Processing {
+            let system = By {
+                user: Some(viewer.user_id),
+                mover: Mover::System,
+                overriding: false,
+            };
+            row = move_order(conn, &row, OrderStatus::Completed, system, "delivered")?;
+        }
+        Ok(row)
+    })
+}
+
+/// A status an admin sets outside the table.
+#[derive(Debug, Clone, Copy)]
+pub enum OverrideTarget {
+    /// The main status.
+    Order(OrderStatus),
+    /// The payment status.
+    Payment(PaymentStatus),
+    /// The shipping status.
+    Shipping(ShippingStatus),
+}
+
+/// An admin sets one status outside the table, with a reason (history source
+/// `override`). Still a conditional update on the status read, so it cannot
+/// cross a concurrent move. Stock follows: overriding to `cancelled`
+/// releases or returns it, overriding the payment to `paid` sells it. A
+/// cancelled order is not reopened (its stock is gone; place a new order).
+pub fn override_status(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    id: Uuid,
+    target: OverrideTarget,
+    reason: &str,
+) -> Result<OrderRow, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "an override must say why"));
+    }
+    conn.transaction(|conn| {
+        let (order, _) = visible(conn, viewer, id)?;
+        if !viewer.is_admin() {
+            return Err(AppError::forbidden(
+                "only admins override an order's status",
+            ));
+        }
+        if order.status == OrderStatus::Cancelled {
+            return Err(AppError::conflict(
+                ErrorCode::InvalidTransition,
+                "a cancelled order is not reopened; its stock was released",
+            ));
+        }
         let by = By {
             user: Some(viewer.user_id),
-            mover,
+            mover: Mover::Operator,
+            overriding: true,
         };
-        let cancelled = move_order(conn, &order, OrderStatus::Cancelled, by, reason.trim())?;
+        let same = |a: &str, b: &str| {
+            if a == b {
+                Err(AppError::conflict(
+                    ErrorCode::InvalidTransition,
+                    format!("the status is already {a}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let now = crate::db::now();
+        let row: OrderRow = match target {
+            OverrideTarget::Order(to) => {
+                same(order.status.as_str(), to.as_str())?;
+                let row = diesel::update(o::table.find(id).filter(o::status.eq(order.status)))
+                    .set((o::status.eq(to), o::updated_at.eq(now)))
+                    .returning(OrderRow::as_returning())
+                    .get_result(conn)
+                    .optional()?
+                    .ok_or_else(lost_race)?;
+                record(
+                    conn,
+                    &order,
+                    "status",
+                    order.status.as_str(),
+                    to.as_str(),
+                    by,
+                    reason,
+                )?;
+                row
+            }
+            OverrideTarget::Payment(to) => {
+                same(order.payment_status.as_str(), to.as_str())?;
+                let row = diesel::update(
+                    o::table
+                        .find(id)
+                        .filter(o::status.eq(order.status))
+                        .filter(o::payment_status.eq(order.payment_status)),
+                )
+                .set((o::payment_status.eq(to), o::updated_at.eq(now)))
+                .returning(OrderRow::as_returning())
+                .get_result(conn)
+                .optional()?
+                .ok_or_else(lost_race)?;
+                record(
+                    conn,
+                    &order,
+                    "payment_status",
+                    order.payment_status.as_str(),
+                    to.as_str(),
+                    by,
+                    reason,
+                )?;
+                row
+            }
+            OverrideTarget::Shipping(to) => {
+                same(order.shipping_status.as_str(), to.as_str())?;
+                let row = diesel::update(
+                    o::table
+                        .find(id)
+                        .filter(o::status.eq(order.status))
+                        .filter(o::shipping_status.eq(order.shipping_status)),
+                )
+                .set((o::shipping_status.eq(to), o::updated_at.eq(now)))
+                .returning(OrderRow::as_returning())
+                .get_result(conn)
+                .optional()?
+                .ok_or_else(lost_race)?;
+                record(
+                    conn,
+                    &order,
+                    "shipping_status",
+                    order.shipping_status.as_str(),
+                    to.as_str(),
+                    by,
+                    reason,
+                )?;
+                row
+            }
+        };
+        sync_items(conn, &row)?;
         let actor = inventory::Actor::of(viewer);
-        let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
-        match reservation.status {
-            crate::inventory::ReservationStatus::Active => {
-                inventory::end(conn, &actor, reservation.id, inventory::Outcome::Release)?;
-            }
-            crate::inventory::ReservationStatus::Committed => {
-                let items: Vec<OrderItemRow> = i::table
-                    .filter(i::order_id.eq(id))
-                    .select(OrderItemRow::as_select())
-                    .load(conn)?;
-                for item in items {
-                    inventory::change_on_hand(
-                        conn,
-                        &actor,
-                        item.product_id,
-                        item.quantity,
-                        crate::inventory::MovementReason::Return,
-                        Some((crate::inventory::OwnerType::Order, id)),
-                        Some(order.number.clone()),
-                        "order cancelled".into(),
-                    )?;
-                }
-            }
-            _ => {}
+        if row.status == OrderStatus::Cancelled {
+            unwind_stock(conn, &actor, &order)?;
+        } else if row.payment_status == PaymentStatus::Paid
+            && order.payment_status != PaymentStatus::Paid
+        {
+            commit_stock(conn, &actor, &order)?;
         }
-        Ok(cancelled)
+        Ok(row)
+    })
+}
+
+/// Orders unpaid past their method's window (payment pending or rejected)
+/// per transaction, claimed with `SKIP LOCKED`.
+pub const UNPAID_BATCH: i64 = 100;
+
+/// Cancels up to `batch` orders whose payment window has passed with no
+/// payment waiting for verification, releasing their stock; returns how many.
+pub fn expire_unpaid(conn: &mut PgConnection, batch: i64) -> Result<usize, AppError> {
+    conn.transaction(|conn| {
+        let due: Vec<OrderRow> = o::table
+            .filter(o::status.eq(OrderStatus::PendingPayment))
+            .filter(o::payment_status.eq_any([PaymentStatus::Pending, PaymentStatus::Failed]))
+            .filter(o::payment_due_at.le(crate::db::now()))
+            .order(o::payment_due_at.asc())
+            .limit(batch)
+            .for_update()
+            .skip_locked()
+            .select(OrderRow::as_select())
+            .load(conn)?;
+        let system = inventory::Actor::system();
+        for order in &due {
+            move_order(
+                conn,
+                order,
+                OrderStatus::Cancelled,
+                By::system(),
+                "not paid within the payment window",
+            )?;
+            unwind_stock(conn, &system, order)?;
+        }
+        Ok(due.len())
     })
 }
 
@@ -547,4 +959,159 @@ pub fn submissions(
         .order(p::id.asc())
         .select(super::PaymentSubmissionRow::as_select())
         .load(conn)?)
+}
+
+/// An order and its lines.
+pub type OrderWithItems = (OrderRow, Vec<OrderItemRow>);
+
+/// Whose orders a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Orders the caller placed.
+    Buyer,
+    /// Orders of the seller the caller acts for.
+    Seller,
+    /// Every order (operators).
+    All,
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone)]
+pub struct OrderFilter {
+    /// Whose orders.
+    pub view: View,
+    /// Placed at or after.
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Placed before.
+    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Main status.
+    pub status: Option<OrderStatus>,
+    /// Payment status.
+    pub payment_status: Option<PaymentStatus>,
+    /// Shipping status.
+    pub shipping_status: Option<ShippingStatus>,
+    /// One seller's orders (buyers and operators).
+    pub seller_id: Option<Uuid>,
+    /// Order number (prefix, with or without `CN-`) or a product name in it.
+    pub q: Option<String>,
+    /// The page.
+    pub page: crate::http::pagination::PageRequest,
+}
+
+/// The caller's view when the request names none: operators see all,
+/// sellers their shop's orders, everybody else their own purchases.
+pub fn default_view(viewer: &Principal) -> View {
+    if viewer.is_operator() {
+        View::All
+    } else if viewer.acting_seller().is_some() {
+        View::Seller
+    } else {
+        View::Buyer
+    }
+}
+
+/// A page of orders, newest first, with their lines, and the next cursor.
+pub fn list(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    f: &OrderFilter,
+) -> Result<(Vec<OrderWithItems>, Option<String>), AppError> {
+    let mut q = o::table.select(OrderRow::as_select()).into_boxed();
+    match f.view {
+        View::Buyer => q = q.filter(o::user_id.eq(viewer.user_id)),
+        View::Seller => {
+            let seller = viewer
+                .acting_seller()
+                .ok_or_else(|| AppError::forbidden("the seller view needs the seller role"))?;
+            if f.seller_id.is_some_and(|s| s != seller) {
+                return Err(AppError::forbidden("sellers see only their own orders"));
+            }
+            q = q.filter(o::seller_id.eq(seller));
+        }
+        View::All => {
+            if !viewer.is_operator() {
+                return Err(AppError::forbidden("only operators see every order"));
+            }
+        }
+    }
+    if let Some(s) = f.seller_id {
+        q = q.filter(o::seller_id.eq(s));
+    }
+    if let Some(t) = f.created_from {
+        q = q.filter(o::created_at.ge(t));
+    }
+    if let Some(t) = f.created_to {
+        q = q.filter(o::created_at.lt(t));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(o::status.eq(s));
+    }
+    if let Some(s) = f.payment_status {
+        q = q.filter(o::payment_status.eq(s));
+    }
+    if let Some(s) = f.shipping_status {
+        q = q.filter(o::shipping_status.eq(s));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let upper = text.to_uppercase();
+        let number = if upper.starts_with("CN-") {
+            upper
+        } else {
+            format!("CN-{upper}")
+        };
+        let escaped = number
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let number_prefix = format!("{escaped}%");
+        let in_items = i::table
+            .filter(i::order_id.eq(o::id))
+            .filter(i::name.ilike(crate::products::repo::like_pattern(text)));
+        q = q.filter(
+            o::number
+                .like(number_prefix)
+                .or(diesel::dsl::exists(in_items)),
+        );
+    }
+    if let Some(after) = &f.page.after {
+        q = q.filter(o::id.lt(after.id));
+    }
+    let rows: Vec<OrderRow> = q.order(o::id.desc()).limit(f.page.fetch()).load(conn)?;
+    let (rows, next) = f.page.finish(rows, |r| crate::http::pagination::Cursor {
+        key: None,
+        id: r.id,
+    });
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut items: std::collections::HashMap<Uuid, Vec<OrderItemRow>> =
+        std::collections::HashMap::new();
+    for item in i::table
+        .filter(i::order_id.eq_any(&ids))
+        .order(i::id.asc())
+        .select(OrderItemRow::as_select())
+        .load::<OrderItemRow>(conn)?
+    {
+        items.entry(item.order_id).or_default().push(item);
+    }
+    Ok((
+        rows.into_iter()
+            .map(|r| {
+                let lines = items.remove(&r.id).unwrap_or_default();
+                (r, lines)
+            })
+            .collect(),
+        next,
+    ))
+}
+
+/// The actions `viewer` may take on `order` now.
+pub fn actions_for(viewer: &Principal, order: &OrderRow) -> Vec<state::Action> {
+    use crate::payments::MethodCode;
+    let Some(mover) = mover_of(viewer, order) else {
+        return vec![];
+    };
+    let by_reference = !matches!(
+        order.payment_method.parse::<MethodCode>(),
+        Ok(MethodCode::CashUsd | MethodCode::Card) | Err(_)
+    );
+    state::allowed_actions(statuses(order), mover, by_reference, viewer.is_admin())
 }

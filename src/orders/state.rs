@@ -55,6 +55,41 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// An order line's status; it follows the order (see `item_status`).
+    pub enum ItemStatus {
+        /// Held for the order, not paid yet.
+        Reserved = "reserved",
+        /// Paid: the units left the stock.
+        Sold = "sold",
+        /// On its way.
+        Shipped = "shipped",
+        /// Received.
+        Delivered = "delivered",
+        /// The order was cancelled.
+        Cancelled = "cancelled",
+        /// Came back.
+        Returned = "returned",
+    }
+}
+
+/// The status an order's lines have when the order is at `now`.
+pub fn item_status(now: Statuses) -> ItemStatus {
+    match (now.order, now.shipping) {
+        (OrderStatus::Cancelled, _) => ItemStatus::Cancelled,
+        (_, ShippingStatus::Returned) => ItemStatus::Returned,
+        (_, ShippingStatus::Delivered) => ItemStatus::Delivered,
+        (_, ShippingStatus::Shipped | ShippingStatus::InTransit) => ItemStatus::Shipped,
+        _ if now.payment == PaymentStatus::Pending
+            || now.payment == PaymentStatus::AwaitingVerification
+            || now.payment == PaymentStatus::Failed =>
+        {
+            ItemStatus::Reserved
+        }
+        _ => ItemStatus::Sold,
+    }
+}
+
 /// Who moves a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mover {
@@ -264,6 +299,76 @@ pub fn check_shipping(now: Statuses, to: ShippingStatus, mover: Mover) -> Result
     Ok(())
 }
 
+crate::text_enum! {
+    /// Something a caller may do to an order now (order details list them).
+    pub enum Action {
+        /// Report a manual payment (`POST .../payments`).
+        ReportPayment = "report_payment",
+        /// Confirm the reported payment (`POST .../payments/verify`).
+        VerifyPayment = "verify_payment",
+        /// Reject the reported payment (`POST .../payments/reject`).
+        RejectPayment = "reject_payment",
+        /// Cancel the order (`POST .../cancel`).
+        Cancel = "cancel",
+        /// Start packing (`POST .../shipping`, `preparing`).
+        MarkPreparing = "mark_preparing",
+        /// Hand to the carrier (`POST .../shipping`, `shipped`).
+        MarkShipped = "mark_shipped",
+        /// On its way (`POST .../shipping`, `in_transit`).
+        MarkInTransit = "mark_in_transit",
+        /// Received: completes the order (`POST .../shipping`, `delivered`).
+        MarkDelivered = "mark_delivered",
+        /// Came back (`POST .../shipping`, `returned`).
+        MarkReturned = "mark_returned",
+        /// Set any status with a reason, outside the table (`POST .../override`; admins).
+        Override = "override",
+    }
+}
+
+/// The actions `mover` may take on an order at `now`, by the same checks the
+/// moves themselves run. `reported_by_reference` says whether the order's
+/// payment method is reported by reference (not cash or card); `admin` adds
+/// the override.
+pub fn allowed_actions(
+    now: Statuses,
+    mover: Mover,
+    reported_by_reference: bool,
+    admin: bool,
+) -> Vec<Action> {
+    let mut out = vec![];
+    if reported_by_reference
+        && check_payment(now, PaymentStatus::AwaitingVerification, mover).is_ok()
+    {
+        out.push(Action::ReportPayment);
+    }
+    if now.payment == PaymentStatus::AwaitingVerification {
+        if check_payment(now, PaymentStatus::Paid, mover).is_ok() {
+            out.push(Action::VerifyPayment);
+        }
+        if check_payment(now, PaymentStatus::Failed, mover).is_ok() {
+            out.push(Action::RejectPayment);
+        }
+    }
+    if check_order(now, OrderStatus::Cancelled, mover).is_ok() {
+        out.push(Action::Cancel);
+    }
+    for (to, action) in [
+        (ShippingStatus::Preparing, Action::MarkPreparing),
+        (ShippingStatus::Shipped, Action::MarkShipped),
+        (ShippingStatus::InTransit, Action::MarkInTransit),
+        (ShippingStatus::Delivered, Action::MarkDelivered),
+        (ShippingStatus::Returned, Action::MarkReturned),
+    ] {
+        if check_shipping(now, to, mover).is_ok() {
+            out.push(action);
+        }
+    }
+    if admin {
+        out.push(Action::Override);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,5 +564,97 @@ mod tests {
             ),
             Err(Refusal::NotAllowed)
         );
+    }
+
+    #[test]
+    fn allowed_actions_follow_the_table_for_each_mover() {
+        use OrderStatus as O;
+        use PaymentStatus as P;
+        use ShippingStatus as S;
+        let placed = at(O::PendingPayment, P::Pending, S::NotShipped);
+        assert_eq!(
+            allowed_actions(placed, Buyer, true, false),
+            [Action::ReportPayment, Action::Cancel]
+        );
+        // Cash is not reported by reference.
+        assert_eq!(
+            allowed_actions(placed, Buyer, false, false),
+            [Action::Cancel]
+        );
+        assert_eq!(
+            allowed_actions(placed, Seller, true, false),
+            [Action::Cancel]
+        );
+        let reported = at(O::PendingPayment, P::AwaitingVerification, S::NotShipped);
+        assert_eq!(
+            allowed_actions(reported, Seller, true, false),
+            [Action::VerifyPayment, Action::RejectPayment, Action::Cancel]
+        );
+        assert_eq!(
+            allowed_actions(reported, Operator, true, true),
+            [
+                Action::VerifyPayment,
+                Action::RejectPayment,
+                Action::Cancel,
+                Action::Override
+            ]
+        );
+        let paid = at(O::Processing, P::Paid, S::NotShipped);
+        assert!(allowed_actions(paid, Buyer, true, false).is_empty());
+        assert_eq!(
+            allowed_actions(paid, Seller, true, false),
+            [Action::Cancel, Action::MarkPreparing]
+        );
+        let shipped = at(O::Processing, P::Paid, S::Shipped);
+        assert_eq!(
+            allowed_actions(shipped, Seller, true, false),
+            [Action::MarkInTransit, Action::MarkDelivered]
+        );
+        let done = at(O::Completed, P::Paid, S::Delivered);
+        assert_eq!(
+            allowed_actions(done, Seller, true, false),
+            [Action::MarkReturned]
+        );
+        let cancelled = at(O::Cancelled, P::Pending, S::NotShipped);
+        for mover in [Buyer, Seller, Operator] {
+            assert!(allowed_actions(cancelled, mover, true, false).is_empty());
+        }
+    }
+
+    #[test]
+    fn lines_follow_the_order() {
+        use OrderStatus as O;
+        use PaymentStatus as P;
+        use ShippingStatus as S;
+        let cases = [
+            (
+                at(O::PendingPayment, P::Pending, S::NotShipped),
+                ItemStatus::Reserved,
+            ),
+            (
+                at(O::PendingPayment, P::Failed, S::NotShipped),
+                ItemStatus::Reserved,
+            ),
+            (at(O::Processing, P::Paid, S::Preparing), ItemStatus::Sold),
+            (
+                at(O::Processing, P::Paid, S::InTransit),
+                ItemStatus::Shipped,
+            ),
+            (
+                at(O::Completed, P::Paid, S::Delivered),
+                ItemStatus::Delivered,
+            ),
+            (
+                at(O::Completed, P::Refunded, S::Returned),
+                ItemStatus::Returned,
+            ),
+            (
+                at(O::Cancelled, P::Paid, S::Preparing),
+                ItemStatus::Cancelled,
+            ),
+        ];
+        for (now, want) in cases {
+            assert_eq!(item_status(now), want, "{now:?}");
+        }
     }
 }

@@ -569,6 +569,38 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Checks the order invariants: every order's subtotal is the sum of its
+    /// lines in both currencies; a paid live order's stock is sold; a
+    /// cancelled order holds nothing; a line's status follows its order.
+    /// Returns the offending orders.
+    pub fn order_violations(&self) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Bad {
+            #[diesel(sql_type = Text)]
+            problem: String,
+        }
+        let mut conn = self.pool.get().unwrap();
+        diesel::sql_query(
+            "SELECT o.number || ' ' || o.status || '/' || o.payment_status || ' reservation=' || r.status
+                 || ' lines_usd=' || l.usd || ' lines_ves=' || l.ves AS problem
+             FROM orders o
+             JOIN reservations r ON r.id = o.reservation_id
+             JOIN (SELECT order_id, SUM(line_usd) AS usd, SUM(line_ves) AS ves,
+                          bool_and(status = 'cancelled') AS all_cancelled
+                   FROM order_items GROUP BY order_id) l ON l.order_id = o.id
+             WHERE o.subtotal_usd <> l.usd OR o.subtotal_ves <> l.ves
+                OR (o.status <> 'cancelled' AND o.payment_status = 'paid' AND r.status <> 'committed')
+                OR (o.status = 'cancelled' AND (r.status = 'active' OR NOT l.all_cancelled))",
+        )
+        .load::<Bad>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.problem)
+        .collect()
+    }
+}
+
+impl TestApp {
     /// A stocked product of a new seller with a price; returns (seller, product).
     pub async fn priced_product(
         &self,

@@ -9,6 +9,7 @@ mod concurrency;
 mod delivery;
 mod docs;
 mod errors;
+mod fulfilment;
 mod group_carts;
 mod health;
 mod helpers;

@@ -8,7 +8,7 @@ use crate::checkout::{Shop, place, ready_checkout};
 use crate::helpers::TestApp;
 
 /// Places a ready checkout paid by Pago Móvil; returns (buyer, shop A, A's order id).
-async fn placed(app: &TestApp) -> (String, Shop, String) {
+pub async fn placed(app: &TestApp) -> (String, Shop, String) {
     let (user, id, expected, a, _) = ready_checkout(app).await;
     let resp = place(&app.address, &user, &id, Some("k"), &expected).await;
     resp.assert_status(201);
@@ -24,7 +24,7 @@ async fn placed(app: &TestApp) -> (String, Shop, String) {
     (user, a, order)
 }
 
-fn pago_movil(reference: &str) -> Value {
+pub fn pago_movil(reference: &str) -> Value {
     json!({"bank": "Banesco", "phone": "0414-1234567", "national_id": "V-12345678", "reference": reference})
 }
 
