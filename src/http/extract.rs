@@ -288,6 +288,54 @@ pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error 
     AppError::bad_parameter("query", message).into()
 }
 
+/// A query string parsed into `T`; a bad parameter is a 400 problem+json
+/// whose error names the parameter (`status`, not "query").
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    /// The parsed query.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Parses a query string into `T`, naming the offending parameter.
+pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name.to_string());
+        let field = match (missing, path.as_str()) {
+            (Some(name), _) => name,
+            (None, "." | "") => "query".to_string(),
+            (None, _) => path,
+        };
+        AppError::bad_parameter(field, message)
+    })
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
 /// Validates an already-parsed query struct, answering 400 on failure.
 pub fn check_query<T: Validate>(query: &T) -> Result<(), AppError> {
     query.validate().map_err(parameter_problem)

@@ -604,7 +604,7 @@ pub async fn list_stock_movements(
     pool: web::Data<DbPool>,
     user: AuthUser,
     path: web::Path<Uuid>,
-    query: web::Query<ListMovementsQuery>,
+    query: crate::http::extract::Query<ListMovementsQuery>,
 ) -> Result<web::Json<MovementPage>, AppError> {
     let id = path.into_inner();
     let q = query.into_inner();
@@ -660,7 +660,7 @@ fn parse_ids(raw: &str) -> Result<Vec<Uuid>, AppError> {
 pub async fn check_availability(
     pool: web::Data<DbPool>,
     user: MaybeAuthUser,
-    query: web::Query<AvailabilityQuery>,
+    query: crate::http::extract::Query<AvailabilityQuery>,
 ) -> Result<web::Json<AvailabilityResponse>, AppError> {
     let ids = parse_ids(&query.product_ids)?;
     let items = db::run(&pool, move |c| {
@@ -873,7 +873,7 @@ pub async fn extend_reservation(
 pub async fn list_stock_alerts(
     pool: web::Data<DbPool>,
     user: AuthUser,
-    query: web::Query<ListAlertsQuery>,
+    query: crate::http::extract::Query<ListAlertsQuery>,
 ) -> Result<web::Json<AlertPage>, AppError> {
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;

@@ -551,7 +551,7 @@ crate::page_type!(OrderPage, OrderListItem, "A page of orders, newest first.");
 pub async fn list_orders(
     pool: web::Data<DbPool>,
     user: AuthUser,
-    query: web::Query<ListOrdersQuery>,
+    query: crate::http::extract::Query<ListOrdersQuery>,
 ) -> Result<web::Json<OrderPage>, AppError> {
     let q = query.into_inner();
     check_query(&q)?;

@@ -437,7 +437,7 @@ pub async fn create_product(
 pub async fn list_products(
     pool: web::Data<DbPool>,
     user: MaybeAuthUser,
-    query: web::Query<ListProductsQuery>,
+    query: crate::http::extract::Query<ListProductsQuery>,
 ) -> Result<web::Json<ProductPage>, AppError> {
     let q = query.into_inner();
     check_query(&q)?;
@@ -580,7 +580,7 @@ pub async fn list_product_price_history(
     pool: web::Data<DbPool>,
     user: MaybeAuthUser,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: crate::http::extract::Query<PageQuery>,
 ) -> Result<web::Json<PriceChangePage>, AppError> {
     let id = path.into_inner();
     let page = PageRequest::new(query.limit, query.cursor.as_deref())?;

@@ -158,7 +158,7 @@ pub async fn get_current_exchange_rate(
 #[get("/exchange-rates")]
 pub async fn list_exchange_rates(
     pool: web::Data<DbPool>,
-    query: web::Query<ListRatesQuery>,
+    query: crate::http::extract::Query<ListRatesQuery>,
 ) -> Result<web::Json<RatePage>, AppError> {
     let query = query.into_inner();
     if let (Some(from), Some(to)) = (query.from, query.to)

@@ -136,7 +136,7 @@ pub async fn create_seller(
 pub async fn list_sellers(
     pool: web::Data<DbPool>,
     user: AuthUser,
-    query: web::Query<ListSellersQuery>,
+    query: crate::http::extract::Query<ListSellersQuery>,
 ) -> Result<web::Json<SellerPage>, AppError> {
     let page = PageRequest::new(query.limit, query.cursor.as_deref())?;
     let (rows, next_cursor) =

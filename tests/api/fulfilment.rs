@@ -250,7 +250,7 @@ async fn bad_shipping_requests_are_refused_and_nothing_changes() {
             resp.header("content-type"),
             Some("application/problem+json")
         );
-        assert!(resp.text.contains(field), "{body}: {}", resp.text);
+        assert_eq!(resp.error_fields(), [field], "{body}: {}", resp.text);
     }
     // Strangers and other sellers see nothing; support may act (operators).
     ship(

@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod inventory;
 mod migrations;
+mod order_lists;
 mod orders;
 mod payments;
 mod products;
