@@ -69,10 +69,15 @@ pub fn start(conn: &mut PgConnection, user: &Principal, cart_id: Uuid) -> Result
                 quantity: l.row.quantity,
             })
             .collect();
+        if view.lines.is_empty() {
+            return Err(AppError::invalid("cart_id", "the cart is empty"));
+        }
         if lines.is_empty() {
-            return Err(AppError::invalid(
-                "cart_id",
-                "the cart has nothing that can be bought now",
+            // Lines exist but none can be bought (sold out or withdrawn
+            // since they were added): a conflict with the stock, not bad input.
+            return Err(AppError::conflict(
+                ErrorCode::ProductUnavailable,
+                "nothing in the cart is available now; the cart shows what is out of stock",
             ));
         }
         let actor = Actor::of(user);

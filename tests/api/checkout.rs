@@ -12,7 +12,7 @@ pub struct Shop {
     pub courier: String,
 }
 
-async fn shop(app: &TestApp, price: &str, weight: &str, on_hand: i32) -> Shop {
+pub async fn shop(app: &TestApp, price: &str, weight: &str, on_hand: i32) -> Shop {
     let seller = app.create_seller().await;
     let token = app.seller(seller);
     let product = app

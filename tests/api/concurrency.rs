@@ -132,3 +132,164 @@ async fn concurrent_releases_of_one_reservation_release_it_once() {
         app.inventory_violations()
     );
 }
+
+/// One request with a bearer token to either instance.
+async fn call(
+    client: &awc::Client,
+    base: &str,
+    method: awc::http::Method,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> crate::helpers::Resp {
+    let auth = format!("Bearer {token}");
+    let key = Uuid::now_v7().to_string();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("idempotency-key", key.as_str()),
+    ];
+    send(
+        client,
+        method,
+        &format!("{base}{path}"),
+        &headers,
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await
+}
+
+/// A buyer's whole journey: cart, checkout, choices, place. Returns the
+/// status of the step that stopped it, or 201 when an order was placed.
+async fn buy(
+    client: &awc::Client,
+    base: &str,
+    token: &str,
+    shop: &crate::checkout::Shop,
+) -> (u16, &'static str) {
+    use awc::http::Method;
+    let cart = call(
+        client,
+        base,
+        Method::GET,
+        "/api/v1/carts/me",
+        token,
+        json!({}),
+    )
+    .await;
+    if cart.status != 200 {
+        return (cart.status, "cart");
+    }
+    let cart = cart.body["id"].as_str().unwrap().to_string();
+    let added = call(
+        client,
+        base,
+        Method::POST,
+        &format!("/api/v1/carts/{cart}/items"),
+        token,
+        json!({"product_id": shop.product, "quantity": 1}),
+    )
+    .await;
+    if added.status != 200 {
+        return (added.status, "add");
+    }
+    let address = call(
+        client,
+        base,
+        Method::POST,
+        "/api/v1/addresses",
+        token,
+        json!({"recipient": "Ana", "phone": "04141234567", "national_id": "V-1234567",
+               "state": "Zulia", "municipality": "Maracaibo", "city": "Maracaibo", "line1": "Av. 5 de Julio"}),
+    )
+    .await;
+    if address.status != 201 {
+        return (address.status, "address");
+    }
+    let started = call(
+        client,
+        base,
+        Method::POST,
+        "/api/v1/checkouts",
+        token,
+        json!({"cart_id": cart}),
+    )
+    .await;
+    if started.status != 201 {
+        return (started.status, "start");
+    }
+    let checkout = started.body["id"].as_str().unwrap().to_string();
+    let review = call(
+        client,
+        base,
+        Method::PATCH,
+        &format!("/api/v1/checkouts/{checkout}"),
+        token,
+        json!({"address_id": address.body["id"], "payment_method": "pago_movil",
+               "deliveries": [{"seller_id": shop.seller, "option_id": shop.courier}]}),
+    )
+    .await;
+    if review.status != 200 {
+        return (review.status, "choose");
+    }
+    let placed = call(
+        client,
+        base,
+        Method::POST,
+        &format!("/api/v1/checkouts/{checkout}/place"),
+        token,
+        json!({"expected_total": review.body["expected_total"]}),
+    )
+    .await;
+    (placed.status, "place")
+}
+
+#[actix_web::test]
+async fn fifty_buyers_checking_out_the_last_ten_units_on_two_instances_place_exactly_ten_orders() {
+    let app = TestApp::spawn().await;
+    app.post_rate("40").await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        canasta::payments::service::seed_defaults(&mut conn).unwrap();
+    }
+    let shop = crate::checkout::shop(&app, "3.50", "0.500", 10).await;
+    let second = app.another_instance();
+    let client = client();
+    let buyers: Vec<String> = (0..50).map(|_| app.customer()).collect();
+    let journeys = buyers.iter().enumerate().map(|(i, token)| {
+        let base = if i % 2 == 0 {
+            app.address.clone()
+        } else {
+            second.clone()
+        };
+        let (client, shop) = (&client, &shop);
+        async move { buy(client, &base, token, shop).await }
+    });
+    let outcomes = join_all(journeys).await;
+    let placed = outcomes.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(placed, 10, "{outcomes:?}");
+    // The others were refused when their checkout asked for the stock: 409
+    // `insufficient_stock` (raced for the last units) or `product_unavailable`
+    // (the cart already saw none left). Never a 5xx.
+    assert!(
+        outcomes.iter().all(|o| o.0 == 201 || *o == (409, "start")),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.count("orders"), 10);
+    let product: Uuid = shop.product.parse().unwrap();
+    let stock = app.stock(shop.seller, product).await;
+    assert_eq!(
+        (stock["on_hand"].as_i64(), stock["reserved"].as_i64()),
+        (Some(10), Some(10))
+    );
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+    assert!(
+        app.order_violations().is_empty(),
+        "{:?}",
+        app.order_violations()
+    );
+}
