@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod fees;
 pub mod http;
+pub mod invariants;
 pub mod inventory;
 pub mod jobs;
 pub mod money;

@@ -539,32 +539,7 @@ impl TestApp {
     /// sum of active reservations, the ledger replays to `on_hand` and
     /// `reserved`, and nothing is negative. Returns the offending products.
     pub fn inventory_violations(&self) -> Vec<String> {
-        #[derive(QueryableByName)]
-        struct Bad {
-            #[diesel(sql_type = Text)]
-            problem: String,
-        }
-        let mut conn = self.pool.get().unwrap();
-        diesel::sql_query(
-            "SELECT s.product_id::text || ': on_hand=' || s.on_hand || ' reserved=' || s.reserved
-                 || ' active=' || COALESCE(a.held, 0) || ' ledger_on_hand=' || COALESCE(m.on_hand, 0)
-                 || ' ledger_reserved=' || COALESCE(m.reserved, 0) AS problem
-             FROM stock_levels s
-             LEFT JOIN (SELECT l.product_id, SUM(l.quantity) AS held FROM reservation_lines l
-                        JOIN reservations r ON r.id = l.reservation_id AND r.status = 'active'
-                        GROUP BY l.product_id) a ON a.product_id = s.product_id
-             LEFT JOIN (SELECT product_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved
-                        FROM stock_movements GROUP BY product_id) m ON m.product_id = s.product_id
-             WHERE s.reserved <> COALESCE(a.held, 0)
-                OR s.on_hand <> COALESCE(m.on_hand, 0)
-                OR s.reserved <> COALESCE(m.reserved, 0)
-                OR s.on_hand < 0 OR s.reserved < 0 OR s.reserved > s.on_hand",
-        )
-        .load::<Bad>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|b| b.problem)
-        .collect()
+        canasta::invariants::inventory(&mut self.pool.get().unwrap()).unwrap()
     }
 }
 
@@ -574,29 +549,7 @@ impl TestApp {
     /// cancelled order holds nothing; a line's status follows its order.
     /// Returns the offending orders.
     pub fn order_violations(&self) -> Vec<String> {
-        #[derive(QueryableByName)]
-        struct Bad {
-            #[diesel(sql_type = Text)]
-            problem: String,
-        }
-        let mut conn = self.pool.get().unwrap();
-        diesel::sql_query(
-            "SELECT o.number || ' ' || o.status || '/' || o.payment_status || ' reservation=' || r.status
-                 || ' lines_usd=' || l.usd || ' lines_ves=' || l.ves AS problem
-             FROM orders o
-             JOIN reservations r ON r.id = o.reservation_id
-             JOIN (SELECT order_id, SUM(line_usd) AS usd, SUM(line_ves) AS ves,
-                          bool_and(status = 'cancelled') AS all_cancelled
-                   FROM order_items GROUP BY order_id) l ON l.order_id = o.id
-             WHERE o.subtotal_usd <> l.usd OR o.subtotal_ves <> l.ves
-                OR (o.status <> 'cancelled' AND o.payment_status = 'paid' AND r.status <> 'committed')
-                OR (o.status = 'cancelled' AND (r.status = 'active' OR NOT l.all_cancelled))",
-        )
-        .load::<Bad>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|b| b.problem)
-        .collect()
+        canasta::invariants::orders(&mut self.pool.get().unwrap()).unwrap()
     }
 }
 
