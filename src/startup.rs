@@ -49,6 +49,7 @@ impl Application {
     /// the listener, and starts the background jobs when configured. Must be
     /// called inside an actix runtime.
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        db::metrics::install();
         let keys = JwtKeys::from_settings(&settings.jwt)?;
         let pool = db::pool(
             settings.database_url.expose(),

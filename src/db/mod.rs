@@ -2,6 +2,7 @@
 //! handlers to blocking Diesel (`run`), and the embedded migrations. No
 //! business rules and no queries live here.
 
+pub mod metrics;
 pub mod schema;
 pub mod text_enum;
 

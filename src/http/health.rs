@@ -52,3 +52,39 @@ pub async fn readiness(pool: web::Data<DbPool>) -> Result<HttpResponse, AppError
     .await?;
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ok" }))
 }
+
+/// Process metrics in the Prometheus text format.
+///
+/// SQL statements and transactions sent by this process, and the database
+/// pool's connections. Counters start at zero when the process starts.
+#[utoipa::path(
+    tag = "health",
+    operation_id = "get_metrics",
+    security(()),
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+#[get("/metrics")]
+pub async fn metrics(pool: web::Data<DbPool>) -> HttpResponse {
+    let state = pool.state();
+    let body = format!(
+        "# HELP canasta_sql_statements_total SQL statements sent, BEGIN and COMMIT included.\n\
+         # TYPE canasta_sql_statements_total counter\n\
+         canasta_sql_statements_total {}\n\
+         # HELP canasta_sql_transactions_total Transactions and savepoints begun.\n\
+         # TYPE canasta_sql_transactions_total counter\n\
+         canasta_sql_transactions_total {}\n\
+         # HELP canasta_db_pool_connections Open database connections.\n\
+         # TYPE canasta_db_pool_connections gauge\n\
+         canasta_db_pool_connections {}\n\
+         # HELP canasta_db_pool_idle_connections Idle database connections.\n\
+         # TYPE canasta_db_pool_idle_connections gauge\n\
+         canasta_db_pool_idle_connections {}\n",
+        db::metrics::statements(),
+        db::metrics::transactions(),
+        state.connections,
+        state.idle_connections,
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
+}

@@ -129,7 +129,7 @@ fn add_shared_responses(spec: &mut Value) {
                     .entry(status)
                     .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
             };
-            if path == "/healthz" {
+            if path == "/healthz" || path == "/metrics" {
                 continue;
             }
             if has_params || has_body {

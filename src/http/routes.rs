@@ -19,6 +19,7 @@ use crate::{
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::liveness)
         .service(health::readiness)
+        .service(health::metrics)
         .service(
             scope("/api/v1")
                 .route("/openapi.json", web::get().to(openapi::serve_spec))

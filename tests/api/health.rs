@@ -104,3 +104,26 @@ async fn the_service_recovers_by_itself_when_the_database_comes_back() {
     .assert_status(200);
     drop(renamed);
 }
+
+#[actix_web::test]
+async fn metrics_count_the_sql_statements_sent() {
+    let app = TestApp::spawn().await;
+    let read = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("canasta_sql_statements_total "))
+            .and_then(|n| n.parse().ok())
+            .expect("the statements counter")
+    };
+    let first = app.get("/metrics", None).await;
+    first.assert_status(200);
+    assert!(
+        first
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain"))
+    );
+    assert!(first.text.contains("canasta_db_pool_connections "));
+    let before = read(&first.text);
+    app.get("/readyz", None).await.assert_status(200);
+    let after = read(&app.get("/metrics", None).await.text);
+    assert!(after > before, "{before} -> {after}");
+}

@@ -52,6 +52,9 @@ struct Args {
     /// Units of the hot product.
     #[arg(long, default_value_t = 50)]
     hot_units: i32,
+    /// Skip measuring SQL statements per request (needs the servers' `/metrics`).
+    #[arg(long)]
+    no_statements: bool,
     /// Also write the report to this file.
     #[arg(long)]
     report: Option<std::path::PathBuf>,
@@ -143,6 +146,8 @@ struct Caller {
     base: String,
     token: String,
     stats: Stats,
+    /// When set, SQL statements each step cost (read from `/metrics` around it).
+    profile: Option<BTreeMap<&'static str, Vec<u64>>>,
 }
 
 impl Caller {
@@ -156,10 +161,51 @@ impl Caller {
             base: base.to_string(),
             token,
             stats: Stats::default(),
+            profile: None,
         }
     }
 
     async fn call(
+        &mut self,
+        step: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, String)],
+    ) -> (u16, Value) {
+        let before = match self.profile {
+            Some(_) => self.statements().await,
+            None => 0,
+        };
+        let out = self.send(step, method, path, body, headers).await;
+        if self.profile.is_some() {
+            let spent = self.statements().await.saturating_sub(before);
+            if let Some(p) = self.profile.as_mut() {
+                p.entry(step).or_default().push(spent);
+            }
+        }
+        out
+    }
+
+    /// The server's SQL statement counter.
+    async fn statements(&self) -> u64 {
+        let Ok(mut res) = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+        else {
+            return 0;
+        };
+        let body = res.body().await.unwrap_or_default();
+        String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| l.strip_prefix("canasta_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    async fn send(
         &mut self,
         step: &'static str,
         method: Method,
@@ -495,6 +541,49 @@ async fn checkout(env: &Env, base: &str, shop: &Shop, deadline: Instant, user: u
     stats
 }
 
+/// SQL statements per step of one buyer's checkout, the minimum of five
+/// single-user runs (background jobs may add to a run, never subtract).
+async fn statement_profile(env: &Env, shop: &Shop, out: &mut String) {
+    let mut best: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut order: Vec<&'static str> = vec![];
+    for round in 0..5 {
+        let mut c = Caller::new(env.base(0), env.token(&[Role::Customer], None));
+        c.profile = Some(BTreeMap::new());
+        let products = [shop.products[round], shop.products[round + 1]];
+        checkout_once(&mut c, shop, &products).await;
+        for (step, counts) in c.profile.unwrap_or_default() {
+            let per_call = counts.iter().copied().min().unwrap_or(0);
+            if !order.contains(&step) {
+                order.push(step);
+            }
+            let e = best.entry(step).or_insert(u64::MAX);
+            *e = (*e).min(per_call);
+        }
+    }
+    let steps = [
+        "get cart",
+        "add to cart",
+        "add address",
+        "start checkout",
+        "choose",
+        "place order",
+        "report payment",
+    ];
+    let mut text = String::from(
+        "\n### SQL statements per request (one buyer's checkout, BEGIN/COMMIT and the pool's connection check included)\n\n| request | statements |\n|---|---|\n",
+    );
+    let mut whole = 0;
+    for step in steps {
+        if let Some(n) = best.get(step) {
+            let times = if step == "add to cart" { 2 } else { 1 };
+            whole += n * times;
+            let _ = writeln!(text, "| {step} | {n} |");
+        }
+    }
+    let _ = writeln!(text, "| whole checkout (8 requests) | {whole} |");
+    emit(out, &text);
+}
+
 fn invariants(env: &Env) -> (String, bool) {
     let mut out = String::new();
     let ok = check_invariants(env, &mut out);
@@ -687,6 +776,9 @@ fn main() {
         prepare(&env).await;
         let shop = make_shop(&env, 20, 100_000_000).await;
         let mut ok = true;
+        if !env.args.no_statements {
+            statement_profile(&env, &shop, &mut out).await;
+        }
         for &scenario in &env.args.scenarios {
             if scenario == Scenario::Hot {
                 let (errors, exact) = hot(&env, &mut out).await;
