@@ -71,6 +71,24 @@ pub fn orders(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
     Ok(out)
 }
 
+/// Reservations that should have ended: active past their expiry (beyond a
+/// grace for the job's next round), or held for an owner that no longer
+/// needs them (a checkout that is not open, an order not awaiting payment).
+/// Run after the expiry job had its chance (e.g. after a crash test).
+pub fn dangling_reservations(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+    run(
+        conn,
+        "SELECT r.id::text || ' ' || r.owner_type || ' ' || r.owner_id || ' expires ' || r.expires_at AS problem
+         FROM reservations r
+         WHERE r.status = 'active'
+           AND (r.expires_at < now() - interval '30 seconds'
+                OR (r.owner_type = 'checkout' AND NOT EXISTS
+                      (SELECT 1 FROM checkouts c WHERE c.id = r.owner_id AND c.status = 'open'))
+                OR (r.owner_type = 'order' AND NOT EXISTS
+                      (SELECT 1 FROM orders o WHERE o.reservation_id = r.id AND o.status = 'pending_payment')))",
+    )
+}
+
 /// Every invariant, labelled.
 pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
     let mut out: Vec<String> = inventory(conn)?
