@@ -78,6 +78,8 @@ struct Args {
 enum Scenario {
     Browse,
     Cart,
+    /// Add-to-cart alone (cleared every 10 rounds): the pgbench ceiling's twin.
+    Add,
     Checkout,
     Hot,
 }
@@ -400,6 +402,42 @@ async fn browse(mut c: Caller, shop: &Shop, deadline: Instant) -> Stats {
     c.stats
 }
 
+/// Add: add-to-cart alone, the cart cleared every 10 rounds (what
+/// `bench/pgbench/add_to_cart.sql` replays in SQL). A round is one add.
+async fn add(mut c: Caller, shop: &Shop, deadline: Instant, user: usize) -> Stats {
+    let (_, me) = c.get("get cart", "/api/v1/carts/me").await;
+    let Some(cart) = me["id"].as_str().map(str::to_string) else {
+        return c.stats;
+    };
+    c.stats = Stats::default();
+    let mut n = 0usize;
+    while Instant::now() < deadline {
+        n += 1;
+        if n.is_multiple_of(10) {
+            c.call(
+                "clear cart",
+                Method::DELETE,
+                &format!("/api/v1/carts/{cart}/items"),
+                None,
+                &[],
+            )
+            .await;
+        }
+        let product = shop.products[(user + n) % shop.products.len()];
+        let (s, _) = c
+            .post(
+                "add to cart",
+                &format!("/api/v1/carts/{cart}/items"),
+                json!({"product_id": product, "quantity": 1}),
+            )
+            .await;
+        if s == 200 {
+            c.stats.flows += 1;
+        }
+    }
+    c.stats
+}
+
 /// Cart: add a line, change its quantity, read the cart; cleared every 10 rounds.
 async fn cart(mut c: Caller, shop: &Shop, deadline: Instant, user: usize) -> Stats {
     let (_, me) = c.get("get cart", "/api/v1/carts/me").await;
@@ -639,6 +677,10 @@ async fn timed(env: &Env, scenario: Scenario, shop: &Shop, out: &mut String) -> 
             "cart: add a line, change its quantity, read the cart",
             "add to cart",
         ),
+        Scenario::Add => (
+            "add: add-to-cart alone (cleared every 10 rounds)",
+            "add to cart",
+        ),
         Scenario::Checkout => (
             "checkout: empty cart -> 2 lines -> address -> checkout -> choices -> place -> payment reference",
             "place order",
@@ -647,6 +689,7 @@ async fn timed(env: &Env, scenario: Scenario, shop: &Shop, out: &mut String) -> 
     };
     let flow = match scenario {
         Scenario::Checkout => "checkouts/s",
+        Scenario::Add => "adds/s",
         _ => "rounds/s",
     };
     emit(
@@ -672,6 +715,10 @@ async fn timed(env: &Env, scenario: Scenario, shop: &Shop, out: &mut String) -> 
                     Scenario::Cart => {
                         let c = Caller::new(&base, env.token(&[Role::Customer], None));
                         cart(c, shop, deadline, u).await
+                    }
+                    Scenario::Add => {
+                        let c = Caller::new(&base, env.token(&[Role::Customer], None));
+                        add(c, shop, deadline, u).await
                     }
                     _ => checkout(env, &base, shop, deadline, u).await,
                 }
