@@ -622,25 +622,48 @@ pub fn place(
             "package_preferences": row.package_preferences,
         });
         let actor = Actor::of(user);
-        // The checkout's hold ends and each order takes its own, in this
-        // transaction, under the same stock row locks: nobody can take the
-        // units in between.
-        end_hold(conn, &actor, row.reservation_id)?;
+        // The checkout's hold passes to the orders, one part per seller, in
+        // this transaction and without the units ever being free: nobody can
+        // take them in between, and the stock rows are not even touched.
         let now = crate::db::now();
         let window = i64::from(method.payment_window_minutes) * 60;
+        let order_ids: Vec<Uuid> = review.sellers.iter().map(|_| Uuid::now_v7()).collect();
+        let parts: Vec<inventory::Handover> = review
+            .sellers
+            .iter()
+            .zip(&order_ids)
+            .map(|(seller, order_id)| inventory::Handover {
+                owner_type: OwnerType::Order,
+                owner_id: *order_id,
+                lines: seller.lines.iter().map(|l| (l.line.product_id, l.line.quantity)).collect(),
+            })
+            .collect();
+        let holds = match inventory::hand_over(conn, &actor, row.reservation_id, &parts, window)? {
+            Some(holds) => holds,
+            // The hold no longer matches the lines to buy (say a product was
+            // withdrawn meanwhile): give it back and hold each order's lines
+            // anew, which refuses with 409 if the units are gone.
+            None => {
+                end_hold(conn, &actor, row.reservation_id)?;
+                let mut holds = vec![];
+                for part in parts {
+                    let (reservation, _) = inventory::reserve(
+                        conn,
+                        &actor,
+                        NewReservation {
+                            owner_type: part.owner_type,
+                            owner_id: part.owner_id,
+                            ttl_seconds: window,
+                            lines: part.lines,
+                        },
+                    )?;
+                    holds.push(reservation.id);
+                }
+                holds
+            }
+        };
         let mut orders = vec![];
-        for seller in &review.sellers {
-            let order_id = Uuid::now_v7();
-            let (reservation, _) = inventory::reserve(
-                conn,
-                &actor,
-                NewReservation {
-                    owner_type: OwnerType::Order,
-                    owner_id: order_id,
-                    ttl_seconds: window,
-                    lines: seller.lines.iter().map(|l| (l.line.product_id, l.line.quantity)).collect(),
-                },
-            )?;
+        for ((seller, order_id), reservation_id) in review.sellers.iter().zip(order_ids).zip(holds) {
             let option = seller.delivery_option.as_ref().ok_or_else(|| AppError::internal("a ready review has delivery"))?;
             let fees: DualPrice = seller.fees.iter().map(|f| f.amount).sum();
             let order = crate::orders::OrderRow {
@@ -671,7 +694,7 @@ pub fn place(
                     "min_days": option.min_days, "max_days": option.max_days,
                 }),
                 customization: customization.clone(),
-                reservation_id: reservation.id,
+                reservation_id,
                 payment_due_at: now + Duration::seconds(window),
                 carrier: None,
                 tracking_number: None,

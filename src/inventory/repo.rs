@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::{
-    AlertRow, AlertStatus, MovementReason, MovementRow, ReservationLineRow, ReservationRow,
-    ReservationStatus, StockRow,
+    AlertRow, AlertStatus, MovementReason, MovementRow, OwnerType, ReservationLineRow,
+    ReservationRow, ReservationStatus, StockRow,
 };
 use crate::db::schema::{
     products, reservation_lines as lines, reservations as res, stock_alerts as alerts,
@@ -164,6 +164,14 @@ pub fn insert_reservation(
         .map(|_| ())
 }
 
+/// Inserts a reservation without lines (lines are moved to it).
+pub fn insert_reservation_row(conn: &mut PgConnection, row: &ReservationRow) -> QueryResult<()> {
+    diesel::insert_into(res::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// A reservation, locked until the transaction ends.
 pub fn lock_reservation(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ReservationRow>> {
     res::table
@@ -211,6 +219,44 @@ pub fn end_reservation(
         res::ended_at.eq(diesel::dsl::now),
         res::updated_at.eq(diesel::dsl::now),
     ))
+    .execute(conn)
+}
+
+/// Gives an active reservation a new owner and expiry.
+pub fn reown(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner_type: OwnerType,
+    owner_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        res::table
+            .find(id)
+            .filter(res::status.eq(ReservationStatus::Active)),
+    )
+    .set((
+        res::owner_type.eq(owner_type),
+        res::owner_id.eq(owner_id),
+        res::expires_at.eq(expires_at),
+        res::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+}
+
+/// Moves the lines of `products` from one reservation to another.
+pub fn move_lines(
+    conn: &mut PgConnection,
+    from: Uuid,
+    to: Uuid,
+    products: &[Uuid],
+) -> QueryResult<usize> {
+    diesel::update(
+        lines::table
+            .filter(lines::reservation_id.eq(from))
+            .filter(lines::product_id.eq_any(products)),
+    )
+    .set(lines::reservation_id.eq(to))
     .execute(conn)
 }
 

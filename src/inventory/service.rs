@@ -554,6 +554,74 @@ pub fn end(
     })
 }
 
+/// One new owner of part of a held reservation: the products (with the
+/// quantities) it takes.
+#[derive(Debug, Clone)]
+pub struct Handover {
+    /// Kind of the new owner.
+    pub owner_type: OwnerType,
+    /// The new owner.
+    pub owner_id: Uuid,
+    /// The products and quantities it takes.
+    pub lines: Vec<(Uuid, i32)>,
+}
+
+/// Hands an active reservation's units to new owners without touching the
+/// stock: the units stay held throughout, so nobody can take them in
+/// between, and the ledger has nothing to record (`reserved` does not
+/// change). The first owner takes the reservation itself; each other owner
+/// gets a new reservation with its products' lines moved over. All expire
+/// `ttl_seconds` from now. Returns the reservation id of each part, in
+/// order, or `None` (nothing changed) when the parts do not split the
+/// reservation's lines exactly. Runs in the caller's transaction.
+pub fn hand_over(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    parts: &[Handover],
+    ttl_seconds: i64,
+) -> Result<Option<Vec<Uuid>>, AppError> {
+    let reservation = repo::lock_reservation(conn, id)?.ok_or(AppError::NotFound("reservation"))?;
+    if reservation.status != ReservationStatus::Active {
+        return Err(not_active(&reservation));
+    }
+    let held: BTreeMap<Uuid, i32> = repo::reservation_lines(conn, id)?
+        .into_iter()
+        .map(|l| (l.product_id, l.quantity))
+        .collect();
+    let mut wanted: BTreeMap<Uuid, i32> = BTreeMap::new();
+    for part in parts {
+        for (product, quantity) in &part.lines {
+            *wanted.entry(*product).or_default() += quantity;
+        }
+    }
+    if parts.is_empty() || held != wanted {
+        return Ok(None);
+    }
+    let now = crate::db::now();
+    let expires_at = now + Duration::seconds(ttl_seconds);
+    let mut ids = vec![id];
+    repo::reown(conn, id, parts[0].owner_type, parts[0].owner_id, expires_at)?;
+    for part in &parts[1..] {
+        let row = ReservationRow {
+            id: Uuid::now_v7(),
+            owner_type: part.owner_type,
+            owner_id: part.owner_id,
+            status: ReservationStatus::Active,
+            expires_at,
+            created_by: actor.user_id,
+            created_at: now,
+            updated_at: now,
+            ended_at: None,
+        };
+        repo::insert_reservation_row(conn, &row)?;
+        let products: Vec<Uuid> = part.lines.iter().map(|l| l.0).collect();
+        repo::move_lines(conn, id, row.id, &products)?;
+        ids.push(row.id);
+    }
+    Ok(Some(ids))
+}
+
 /// Moves an active reservation's expiry to `ttl_seconds` from now.
 pub fn extend(
     conn: &mut PgConnection,

@@ -685,3 +685,33 @@ async fn twenty_parallel_placements_on_two_instances_give_one_set_of_orders() {
         app.inventory_violations()
     );
 }
+
+#[actix_web::test]
+async fn a_product_withdrawn_after_the_review_is_named_at_placement_and_nothing_is_placed() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, _a, b) = ready_checkout(&app).await;
+    let seller_b = app.seller(b.seller);
+    let withdrawn = app
+        .delete(&format!("/api/v1/products/{}", b.product), Some(&seller_b))
+        .await;
+    assert!(withdrawn.status < 300, "{}", withdrawn.text);
+    // The review names the withdrawn line and asks for a new checkout; nothing is placed.
+    let resp = place(&app.address, &user, &id, Some("w"), &expected).await;
+    resp.assert_problem(422, "validation_failed");
+    assert!(
+        resp.error_fields()[0].starts_with("lines."),
+        "{}",
+        resp.text
+    );
+    assert_eq!(app.count("orders"), 0);
+    assert!(
+        app.inventory_violations().is_empty(),
+        "{:?}",
+        app.inventory_violations()
+    );
+    assert!(
+        app.order_violations().is_empty(),
+        "{:?}",
+        app.order_violations()
+    );
+}
