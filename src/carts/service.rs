@@ -1228,8 +1228,7 @@ pub fn release_cart_hold(
 
 /// Marks a cart converted (its checkout became orders).
 pub fn mark_converted(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
-    repo::set_status(conn, cart_id, CartStatus::Converted, None)?;
-    let cart = repo::bump(conn, cart_id, true)?;
+    let cart = repo::set_status_and_bump(conn, cart_id, CartStatus::Converted)?;
     events::notify(
         conn,
         &Event::Cart {

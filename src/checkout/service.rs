@@ -326,7 +326,7 @@ fn ensure_open(conn: &mut PgConnection, row: &CheckoutRow) -> Result<(), AppErro
 }
 
 fn hold_active(conn: &mut PgConnection, row: &CheckoutRow) -> Result<bool, AppError> {
-    let (reservation, _) = inventory::get_reservation(conn, row.reservation_id)?;
+    let reservation = inventory::reservation(conn, row.reservation_id)?;
     Ok(
         reservation.status == ReservationStatus::Active
             && reservation.expires_at > crate::db::now(),
@@ -388,6 +388,8 @@ pub struct Review {
     pub rate: RateRow,
     /// The payment method chosen.
     pub method: Option<PaymentMethodRow>,
+    /// The delivery address chosen.
+    pub address: Option<crate::addresses::AddressRow>,
     /// What is still missing or wrong before placing.
     pub missing: Vec<FieldError>,
     /// The stock hold has ended.
@@ -501,6 +503,7 @@ fn review(conn: &mut PgConnection, user: &Principal, row: CheckoutRow) -> Result
         checkout: row,
         rate,
         method,
+        address,
         missing,
         expired,
     })
@@ -591,8 +594,19 @@ pub fn place(
                 created: false,
             });
         }
-        ensure_open(conn, &row)?;
+        if row.status != CheckoutStatus::Open {
+            return Err(AppError::conflict(
+                ErrorCode::Conflict,
+                format!("the checkout is {}", row.status),
+            ));
+        }
         let review = review(conn, user, row.clone())?;
+        if review.expired {
+            return Err(AppError::conflict(
+                ErrorCode::CheckoutExpired,
+                "the stock hold has ended; start the checkout again",
+            ));
+        }
         if !review.missing.is_empty() {
             return Err(AppError::Validation {
                 code: ErrorCode::ValidationFailed,
@@ -609,7 +623,7 @@ pub fn place(
             ));
         }
         let method = review.method.clone().ok_or_else(|| AppError::internal("a ready review has a method"))?;
-        let address = crate::addresses::service::get(conn, user, row.address_id.ok_or_else(|| AppError::internal("a ready review has an address"))?)?;
+        let address = review.address.clone().ok_or_else(|| AppError::internal("a ready review has an address"))?;
         let address_json = serde_json::json!({
             "recipient": address.recipient, "phone": address.phone, "national_id": address.national_id,
             "state": address.state, "municipality": address.municipality, "city": address.city,

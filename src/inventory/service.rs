@@ -648,6 +648,11 @@ pub fn extend(
     })
 }
 
+/// A reservation without its lines.
+pub fn reservation(conn: &mut PgConnection, id: Uuid) -> Result<ReservationRow, AppError> {
+    repo::find_reservation(conn, id)?.ok_or(AppError::NotFound("reservation"))
+}
+
 /// A reservation with its lines.
 pub fn get_reservation(
     conn: &mut PgConnection,
