@@ -277,9 +277,17 @@ pub fn get_cart(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Ca
 }
 
 /// Re-prices every line, stores what changed (bumping the version), and
-/// builds the view. `touched` marks shopper activity (a write).
+/// builds the view. `touched` marks shopper activity (a write), which also
+/// acknowledges earlier price changes (their notices end).
 fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartView, AppError> {
-    let items = repo::items_of(conn, cart.id)?;
+    let mut items = repo::items_of(conn, cart.id)?;
+    if touched && items.iter().any(|i| i.prev_unit_price_usd.is_some()) {
+        repo::acknowledge_prices(conn, cart.id)?;
+        for item in &mut items {
+            item.prev_unit_price_usd = None;
+            item.prev_unit_price_ves = None;
+        }
+    }
     let rate = if items.is_empty() {
         rates::service::current_rate(conn)?
     } else {
@@ -714,7 +722,6 @@ pub fn update_cart(
         if let Some(ttl) = caller.hold_seconds {
             place_hold(conn, cart.id, ttl, &actor)?;
         }
-        repo::acknowledge_prices(conn, cart.id)?;
         view(conn, cart, true)
     })
 }
