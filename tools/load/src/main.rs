@@ -37,7 +37,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "browse,cart,checkout,hot"
+        default_value = "browse,cart,add,checkout,hot"
     )]
     scenarios: Vec<Scenario>,
     /// Concurrency levels (virtual users), comma-separated.
