@@ -2,7 +2,8 @@
 -- RUST_LOG=canasta::sql=trace, one POST /carts/{id}/items on a fresh line),
 -- with the same tables, predicates, locks and writes; column lists written
 -- as * (Diesel names every column). Every tenth round clears the cart, as
--- the load generator's `add` scenario does.
+-- the load generator's `add` scenario does. (Price notices are acknowledged
+-- only when a line has one, never here.)
 \set p random(1, 20)
 \set clear random(1, 10)
 SELECT 1;
@@ -22,8 +23,6 @@ VALUES (gen_random_uuid(), ('00000000-0000-7000-a000-' || lpad(:client_id::text,
         'Harina PAN', 'C1', 'bench', 'Ceiling', 1.99, 72.64, '00000000-0000-7000-b000-000000000001', 36.5, NULL, now(), now(),
         '00000000-0000-0000-0000-000000000000')
 ON CONFLICT (cart_id, product_id, line_owner) DO UPDATE SET quantity = cart_items.quantity + 1, updated_at = now();
-UPDATE cart_items SET prev_unit_price_usd = NULL, prev_unit_price_ves = NULL
- WHERE cart_id = ('00000000-0000-7000-a000-' || lpad(:client_id::text, 12, '0'))::uuid AND prev_unit_price_usd IS NOT NULL;
 SELECT * FROM cart_items WHERE cart_id = ('00000000-0000-7000-a000-' || lpad(:client_id::text, 12, '0'))::uuid ORDER BY created_at, id;
 SELECT * FROM exchange_rates WHERE effective_at <= now() ORDER BY effective_at DESC, id DESC LIMIT 1;
 SELECT * FROM products INNER JOIN sellers ON products.seller_id = sellers.id WHERE products.id = ANY(ARRAY[('00000000-0000-7000-9000-' || lpad(:p::text, 12, '0'))::uuid]);
