@@ -45,16 +45,18 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
     }
 }
 
-/// Cancels orders unpaid past their method's window, batch by batch.
-pub async fn expire_unpaid_orders(pool: &DbPool) -> usize {
-    let batch = crate::orders::service::UNPAID_BATCH;
+/// Runs `step` (one batch in one transaction, returning how many rows it
+/// handled) until a batch comes back short; logs the total as `done`.
+async fn drain<F>(pool: &DbPool, batch: i64, what: &str, step: F) -> usize
+where
+    F: Fn(&mut diesel::PgConnection) -> Result<usize, crate::error::AppError>
+        + Clone
+        + Send
+        + 'static,
+{
     let mut total = 0;
     loop {
-        match db::run(pool, move |c| {
-            crate::orders::service::expire_unpaid(c, batch)
-        })
-        .await
-        {
+        match db::run(pool, step.clone()).await {
             Ok(n) => {
                 total += n;
                 if n < batch as usize {
@@ -62,64 +64,45 @@ pub async fn expire_unpaid_orders(pool: &DbPool) -> usize {
                 }
             }
             Err(err) => {
-                log::warn!("unpaid-order expiry failed, will retry: {err}");
+                log::warn!("{what} failed, will retry: {err}");
                 break;
             }
         }
     }
     if total > 0 {
-        log::info!("cancelled {total} orders not paid in time");
+        log::info!("{what}: {total}");
     }
     total
+}
+
+/// Cancels orders unpaid past their method's window, batch by batch.
+pub async fn expire_unpaid_orders(pool: &DbPool) -> usize {
+    let batch = crate::orders::service::UNPAID_BATCH;
+    drain(
+        pool,
+        batch,
+        "cancelling orders not paid in time",
+        move |c| crate::orders::service::expire_unpaid(c, batch),
+    )
+    .await
 }
 
 /// Marks idle carts abandoned (users) or expired (guests), batch by batch.
 pub async fn expire_idle_carts(pool: &DbPool, idle: Duration) -> usize {
     let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::days(3));
-    let mut total = 0;
-    loop {
-        match db::run(pool, move |c| {
-            crate::carts::service::expire_idle(c, idle, CART_BATCH)
-        })
-        .await
-        {
-            Ok(n) => {
-                total += n;
-                if n < CART_BATCH as usize {
-                    break;
-                }
-            }
-            Err(err) => {
-                log::warn!("cart expiry failed, will retry: {err}");
-                break;
-            }
-        }
-    }
-    if total > 0 {
-        log::info!("marked {total} idle carts abandoned or expired");
-    }
-    total
+    drain(
+        pool,
+        CART_BATCH,
+        "marking idle carts abandoned or expired",
+        move |c| crate::carts::service::expire_idle(c, idle, CART_BATCH),
+    )
+    .await
 }
 
 /// Releases every reservation that has expired, batch by batch.
 pub async fn expire_reservations(pool: &DbPool) -> usize {
-    let mut total = 0;
-    loop {
-        match db::run(pool, |c| inventory::expire_due(c, EXPIRY_BATCH)).await {
-            Ok(n) => {
-                total += n;
-                if n < EXPIRY_BATCH as usize {
-                    break;
-                }
-            }
-            Err(err) => {
-                log::warn!("reservation expiry failed, will retry: {err}");
-                break;
-            }
-        }
-    }
-    if total > 0 {
-        log::info!("released {total} expired reservations");
-    }
-    total
+    drain(pool, EXPIRY_BATCH, "releasing expired reservations", |c| {
+        inventory::expire_due(c, EXPIRY_BATCH)
+    })
+    .await
 }

@@ -209,9 +209,9 @@ fn record(
     Ok(())
 }
 
-/// Moves the main status: checked against the table, applied only if the
-/// status is still the one read (so of two concurrent moves one wins), with
-/// a history row.
+/// Moves the main status: checked against the table (unless an admin
+/// overrides), applied only if the status is still the one read (so of two
+/// concurrent moves one wins), with a history row.
 pub fn move_order(
     conn: &mut PgConnection,
     o: &OrderRow,
@@ -219,8 +219,10 @@ pub fn move_order(
     by: By,
     reason: &str,
 ) -> Result<OrderRow, AppError> {
-    state::check_order(statuses(o), to, by.mover)
-        .map_err(|r| refused(r, &format!("become {to}")))?;
+    if !by.overriding {
+        state::check_order(statuses(o), to, by.mover)
+            .map_err(|r| refused(r, &format!("become {to}")))?;
+    }
     let row: OrderRow = diesel::update(o::table.find(o.id).filter(o::status.eq(o.status)))
         .set((o::status.eq(to), o::updated_at.eq(crate::db::now())))
         .returning(OrderRow::as_returning())
@@ -248,8 +250,10 @@ pub fn move_payment(
     by: By,
     reason: &str,
 ) -> Result<OrderRow, AppError> {
-    state::check_payment(statuses(o), to, by.mover)
-        .map_err(|r| refused(r, &format!("set the payment to {to}")))?;
+    if !by.overriding {
+        state::check_payment(statuses(o), to, by.mover)
+            .map_err(|r| refused(r, &format!("set the payment to {to}")))?;
+    }
     let row: OrderRow = diesel::update(
         o::table
             .find(o.id)
@@ -282,8 +286,10 @@ pub fn move_shipping(
     by: By,
     reason: &str,
 ) -> Result<OrderRow, AppError> {
-    state::check_shipping(statuses(o), to, by.mover)
-        .map_err(|r| refused(r, &format!("set the shipping to {to}")))?;
+    if !by.overriding {
+        state::check_shipping(statuses(o), to, by.mover)
+            .map_err(|r| refused(r, &format!("set the shipping to {to}")))?;
+    }
     let row: OrderRow = diesel::update(
         o::table
             .find(o.id)
@@ -832,77 +838,20 @@ pub fn override_status(
                 Ok(())
             }
         };
-        let now = crate::db::now();
-        let row: OrderRow = match target {
+        let row = match target {
             OverrideTarget::Order(to) => {
                 same(order.status.as_str(), to.as_str())?;
-                let row = diesel::update(o::table.find(id).filter(o::status.eq(order.status)))
-                    .set((o::status.eq(to), o::updated_at.eq(now)))
-                    .returning(OrderRow::as_returning())
-                    .get_result(conn)
-                    .optional()?
-                    .ok_or_else(lost_race)?;
-                record(
-                    conn,
-                    &order,
-                    "status",
-                    order.status.as_str(),
-                    to.as_str(),
-                    by,
-                    reason,
-                )?;
-                row
+                move_order(conn, &order, to, by, reason)?
             }
             OverrideTarget::Payment(to) => {
                 same(order.payment_status.as_str(), to.as_str())?;
-                let row = diesel::update(
-                    o::table
-                        .find(id)
-                        .filter(o::status.eq(order.status))
-                        .filter(o::payment_status.eq(order.payment_status)),
-                )
-                .set((o::payment_status.eq(to), o::updated_at.eq(now)))
-                .returning(OrderRow::as_returning())
-                .get_result(conn)
-                .optional()?
-                .ok_or_else(lost_race)?;
-                record(
-                    conn,
-                    &order,
-                    "payment_status",
-                    order.payment_status.as_str(),
-                    to.as_str(),
-                    by,
-                    reason,
-                )?;
-                row
+                move_payment(conn, &order, to, by, reason)?
             }
             OverrideTarget::Shipping(to) => {
                 same(order.shipping_status.as_str(), to.as_str())?;
-                let row = diesel::update(
-                    o::table
-                        .find(id)
-                        .filter(o::status.eq(order.status))
-                        .filter(o::shipping_status.eq(order.shipping_status)),
-                )
-                .set((o::shipping_status.eq(to), o::updated_at.eq(now)))
-                .returning(OrderRow::as_returning())
-                .get_result(conn)
-                .optional()?
-                .ok_or_else(lost_race)?;
-                record(
-                    conn,
-                    &order,
-                    "shipping_status",
-                    order.shipping_status.as_str(),
-                    to.as_str(),
-                    by,
-                    reason,
-                )?;
-                row
+                move_shipping(conn, &order, to, by, reason)?
             }
         };
-        sync_items(conn, &row)?;
         let actor = inventory::Actor::of(viewer);
         if row.status == OrderStatus::Cancelled {
             unwind_stock(conn, &actor, &order)?;
