@@ -87,26 +87,6 @@ pub fn set_status(
         .map(|_| ())
 }
 
-/// Sets the status and bumps the version in one statement (a status change
-/// is a change watchers see); returns the cart.
-pub fn set_status_and_bump(
-    conn: &mut PgConnection,
-    id: Uuid,
-    status: CartStatus,
-) -> QueryResult<CartRow> {
-    let now = crate::db::now();
-    diesel::update(carts::table.find(id))
-        .set((
-            carts::status.eq(status),
-            carts::merged_into.eq(None::<Uuid>),
-            carts::version.eq(carts::version + 1),
-            carts::updated_at.eq(now),
-            carts::last_activity_at.eq(now),
-        ))
-        .returning(CartRow::as_returning())
-        .get_result(conn)
-}
-
 /// Bumps the version after a change; `touched` also marks shopper activity.
 pub fn bump(conn: &mut PgConnection, id: Uuid, touched: bool) -> QueryResult<CartRow> {
     let now = crate::db::now();

@@ -1232,16 +1232,3 @@ pub fn release_cart_hold(
 ) -> Result<(), AppError> {
     release_hold(conn, cart_id, &inventory::service::Actor::of(user))
 }
-
-/// Marks a cart converted (its checkout became orders).
-pub fn mark_converted(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
-    let cart = repo::set_status_and_bump(conn, cart_id, CartStatus::Converted)?;
-    events::notify(
-        conn,
-        &Event::Cart {
-            id: cart.id,
-            version: cart.version,
-        },
-    )?;
-    Ok(())
-}

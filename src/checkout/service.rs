@@ -509,6 +509,40 @@ fn review(conn: &mut PgConnection, user: &Principal, row: CheckoutRow) -> Result
     })
 }
 
+/// Marks the checkout placed and its cart converted (a new cart version),
+/// and tells the cart's watchers, in one statement. It spans two domains on
+/// purpose: it is the last step of every placement, on the hot path.
+fn close_and_convert(
+    conn: &mut PgConnection,
+    checkout_id: Uuid,
+    cart_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
+    let notified = diesel::sql_query(
+        "WITH placed AS (
+             UPDATE checkouts SET status = 'placed', updated_at = $1 WHERE id = $2
+         ), cart AS (
+             UPDATE carts SET status = 'converted', merged_into = NULL, version = version + 1,
+                              updated_at = $1, last_activity_at = $1
+             WHERE id = $3 RETURNING id, version
+         )
+         SELECT pg_notify($4, json_build_object('type', 'cart', 'id', cart.id, 'version', cart.version)::text)
+         FROM cart",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<SqlUuid, _>(checkout_id)
+    .bind::<SqlUuid, _>(cart_id)
+    .bind::<Text, _>(crate::events::CHANNEL)
+    .execute(conn)?;
+    if notified != 1 {
+        return Err(AppError::internal(format!(
+            "the cart {cart_id} of a placed checkout is gone"
+        )));
+    }
+    Ok(())
+}
+
 /// The result of placing: the orders, and whether this call created them.
 #[derive(Debug, Clone)]
 pub struct Placed {
@@ -760,10 +794,7 @@ pub fn place(
             )?;
             orders.push(order);
         }
-        diesel::update(c::table.find(id))
-            .set((c::status.eq(CheckoutStatus::Placed), c::updated_at.eq(now)))
-            .execute(conn)?;
-        crate::carts::service::mark_converted(conn, row.cart_id)?;
+        close_and_convert(conn, id, row.cart_id, now)?;
         Ok(Placed {
             checkout: CheckoutRow {
                 status: CheckoutStatus::Placed,
