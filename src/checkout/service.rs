@@ -397,6 +397,17 @@ pub struct Review {
 }
 
 fn review(conn: &mut PgConnection, user: &Principal, row: CheckoutRow) -> Result<Review, AppError> {
+    review_with(conn, user, row, true)
+}
+
+/// The review; `check_hold` reads whether the stock hold is still on
+/// (placement skips it: handing the hold over checks it under a lock).
+fn review_with(
+    conn: &mut PgConnection,
+    user: &Principal,
+    row: CheckoutRow,
+    check_hold: bool,
+) -> Result<Review, AppError> {
     let rate = crate::rates::service::require_current_rate(conn)?;
     let lines = row.lines();
     let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
@@ -492,7 +503,7 @@ fn review(conn: &mut PgConnection, user: &Principal, row: CheckoutRow) -> Result
         });
     }
     let sum = |f: &dyn Fn(&SellerReview) -> DualPrice| sellers.iter().map(f).sum::<DualPrice>();
-    let expired = row.status == CheckoutStatus::Open && !hold_active(conn, &row)?;
+    let expired = check_hold && row.status == CheckoutStatus::Open && !hold_active(conn, &row)?;
     Ok(Review {
         subtotal: sum(&|s| s.subtotal),
         delivery: sum(&|s| s.delivery),
@@ -634,13 +645,7 @@ pub fn place(
                 format!("the checkout is {}", row.status),
             ));
         }
-        let review = review(conn, user, row.clone())?;
-        if review.expired {
-            return Err(AppError::conflict(
-                ErrorCode::CheckoutExpired,
-                "the stock hold has ended; start the checkout again",
-            ));
-        }
+        let review = review_with(conn, user, row.clone(), false)?;
         if !review.missing.is_empty() {
             return Err(AppError::Validation {
                 code: ErrorCode::ValidationFailed,
@@ -687,11 +692,17 @@ pub fn place(
             })
             .collect();
         let holds = match inventory::hand_over(conn, &actor, row.reservation_id, &parts, window)? {
-            Some(holds) => holds,
+            inventory::HandedOver::Done(holds) => holds,
+            inventory::HandedOver::Ended => {
+                return Err(AppError::conflict(
+                    ErrorCode::CheckoutExpired,
+                    "the stock hold has ended; start the checkout again",
+                ));
+            }
             // The hold no longer matches the lines to buy (say a product was
             // withdrawn meanwhile): give it back and hold each order's lines
             // anew, which refuses with 409 if the units are gone.
-            None => {
+            inventory::HandedOver::Mismatch => {
                 end_hold(conn, &actor, row.reservation_id)?;
                 let mut holds = vec![];
                 for part in parts {
@@ -716,7 +727,7 @@ pub fn place(
             let fees: DualPrice = seller.fees.iter().map(|f| f.amount).sum();
             let order = crate::orders::OrderRow {
                 id: order_id,
-                number: crate::orders::service::next_number(conn)?,
+                number: String::new(),
                 checkout_id: id,
                 user_id: user.user_id,
                 seller_id: seller.seller_id,
@@ -784,7 +795,8 @@ pub fn place(
                 opening("payment_status", order.payment_status.as_str()),
                 opening("shipping_status", order.shipping_status.as_str()),
             ];
-            crate::orders::service::insert(conn, &order, &items, &history)?;
+            let mut order = order;
+            order.number = crate::orders::service::insert(conn, &order, &items, &history)?;
             crate::outbox::enqueue(
                 conn,
                 "order.placed",

@@ -172,6 +172,21 @@ pub fn insert_reservation_row(conn: &mut PgConnection, row: &ReservationRow) -> 
         .map(|_| ())
 }
 
+/// A reservation with its lines, all locked until the transaction ends (one
+/// statement; empty when it has no lines or is gone).
+pub fn lock_reservation_with_lines(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> QueryResult<Vec<(ReservationRow, ReservationLineRow)>> {
+    res::table
+        .inner_join(lines::table)
+        .filter(res::id.eq(id))
+        .order(lines::product_id.asc())
+        .select((ReservationRow::as_select(), ReservationLineRow::as_select()))
+        .for_update()
+        .load(conn)
+}
+
 /// A reservation, locked until the transaction ends.
 pub fn lock_reservation(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ReservationRow>> {
     res::table

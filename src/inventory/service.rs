@@ -566,28 +566,41 @@ pub struct Handover {
     pub lines: Vec<(Uuid, i32)>,
 }
 
+/// What a hand-over did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandedOver {
+    /// Done: the reservation id of each part, in order.
+    Done(Vec<Uuid>),
+    /// The parts do not split the reservation's lines exactly; nothing changed.
+    Mismatch,
+    /// The reservation ended or its time ran out; nothing changed.
+    Ended,
+}
+
 /// Hands an active reservation's units to new owners without touching the
 /// stock: the units stay held throughout, so nobody can take them in
 /// between, and the ledger has nothing to record (`reserved` does not
 /// change). The first owner takes the reservation itself; each other owner
 /// gets a new reservation with its products' lines moved over. All expire
-/// `ttl_seconds` from now. Returns the reservation id of each part, in
-/// order, or `None` (nothing changed) when the parts do not split the
-/// reservation's lines exactly. Runs in the caller's transaction.
+/// `ttl_seconds` from now. Runs in the caller's transaction.
 pub fn hand_over(
     conn: &mut PgConnection,
     actor: &Actor,
     id: Uuid,
     parts: &[Handover],
     ttl_seconds: i64,
-) -> Result<Option<Vec<Uuid>>, AppError> {
-    let reservation = repo::lock_reservation(conn, id)?.ok_or(AppError::NotFound("reservation"))?;
-    if reservation.status != ReservationStatus::Active {
-        return Err(not_active(&reservation));
+) -> Result<HandedOver, AppError> {
+    let rows = repo::lock_reservation_with_lines(conn, id)?;
+    let Some((reservation, _)) = rows.first() else {
+        return Ok(HandedOver::Ended);
+    };
+    let now = crate::db::now();
+    if reservation.status != ReservationStatus::Active || reservation.expires_at <= now {
+        return Ok(HandedOver::Ended);
     }
-    let held: BTreeMap<Uuid, i32> = repo::reservation_lines(conn, id)?
-        .into_iter()
-        .map(|l| (l.product_id, l.quantity))
+    let held: BTreeMap<Uuid, i32> = rows
+        .iter()
+        .map(|(_, l)| (l.product_id, l.quantity))
         .collect();
     let mut wanted: BTreeMap<Uuid, i32> = BTreeMap::new();
     for part in parts {
@@ -596,9 +609,8 @@ pub fn hand_over(
         }
     }
     if parts.is_empty() || held != wanted {
-        return Ok(None);
+        return Ok(HandedOver::Mismatch);
     }
-    let now = crate::db::now();
     let expires_at = now + Duration::seconds(ttl_seconds);
     let mut ids = vec![id];
     repo::reown(conn, id, parts[0].owner_type, parts[0].owner_id, expires_at)?;
@@ -619,7 +631,7 @@ pub fn hand_over(
         repo::move_lines(conn, id, row.id, &products)?;
         ids.push(row.id);
     }
-    Ok(Some(ids))
+    Ok(HandedOver::Done(ids))
 }
 
 /// Moves an active reservation's expiry to `ttl_seconds` from now.

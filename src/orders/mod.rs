@@ -21,7 +21,9 @@ use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 pub struct OrderRow {
     /// Order id.
     pub id: Uuid,
-    /// Short human number for phone and WhatsApp support (`CN-001001`).
+    /// Short human number for phone and WhatsApp support (`CN-001001`),
+    /// drawn by the database when the order is inserted.
+    #[diesel(skip_insertion)]
     pub number: String,
     /// The checkout it came from (orders of one checkout share it).
     pub checkout_id: Uuid,

@@ -8,31 +8,23 @@ use crate::auth::Principal;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
 use crate::error::AppError;
 
-/// The next short order number (`CN-001001`).
-pub fn next_number(conn: &mut PgConnection) -> Result<String, AppError> {
-    #[derive(QueryableByName)]
-    struct Next {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let next: Next =
-        diesel::sql_query("SELECT nextval('order_number_seq') AS n").get_result(conn)?;
-    Ok(format!("CN-{:06}", next.n))
-}
-
-/// Writes an order with its lines and its opening history rows.
+/// Writes an order with its lines and its opening history rows; returns
+/// the order number the database drew.
 pub fn insert(
     conn: &mut PgConnection,
     order: &OrderRow,
     items: &[OrderItemRow],
     history: &[HistoryRow],
-) -> Result<(), AppError> {
-    diesel::insert_into(o::table).values(order).execute(conn)?;
+) -> Result<String, AppError> {
+    let number: String = diesel::insert_into(o::table)
+        .values(order)
+        .returning(o::number)
+        .get_result(conn)?;
     diesel::insert_into(i::table).values(items).execute(conn)?;
     diesel::insert_into(h::table)
         .values(history)
         .execute(conn)?;
-    Ok(())
+    Ok(number)
 }
 
 /// The orders of a checkout, by seller.
