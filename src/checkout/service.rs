@@ -584,7 +584,7 @@ fn claim_key(
     checkout_id: Uuid,
 ) -> Result<(), AppError> {
     use crate::db::schema::idempotency_keys as k;
-    diesel::insert_into(k::table)
+    let stored: String = diesel::insert_into(k::table)
         .values((
             k::user_id.eq(user),
             k::key.eq(key),
@@ -592,12 +592,13 @@ fn claim_key(
             k::checkout_id.eq(checkout_id),
             k::created_at.eq(crate::db::now()),
         ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
-    let stored: String = k::table
-        .find((user, key))
-        .select(k::request_hash)
-        .first(conn)?;
+        // On a conflict the no-op update returns the stored row (after any
+        // concurrent first use commits), so one statement claims or reads.
+        .on_conflict((k::user_id, k::key))
+        .do_update()
+        .set(k::key.eq(diesel::upsert::excluded(k::key)))
+        .returning(k::request_hash)
+        .get_result(conn)?;
     if stored == hash {
         Ok(())
     } else {
@@ -795,15 +796,10 @@ pub fn place(
                 opening("payment_status", order.payment_status.as_str()),
                 opening("shipping_status", order.shipping_status.as_str()),
             ];
+            let event = serde_json::json!({"order_id": order_id, "user_id": user.user_id, "seller_id": order.seller_id,
+                                           "total_usd": order.total_usd, "total_ves": order.total_ves});
             let mut order = order;
-            order.number = crate::orders::service::insert(conn, &order, &items, &history)?;
-            crate::outbox::enqueue(
-                conn,
-                "order.placed",
-                order_id,
-                serde_json::json!({"order_id": order_id, "number": order.number, "user_id": user.user_id,
-                                   "seller_id": order.seller_id, "total_usd": order.total_usd, "total_ves": order.total_ves}),
-            )?;
+            order.number = crate::orders::service::insert(conn, &order, &items, &history, event)?;
             orders.push(order);
         }
         close_and_convert(conn, id, row.cart_id, now)?;

@@ -16,7 +16,7 @@ use crate::money::DualPrice;
 use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 
 /// An order as stored.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
     /// Order id.
@@ -95,7 +95,7 @@ impl OrderRow {
 }
 
 /// An order line as stored.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = order_items, check_for_backend(diesel::pg::Pg))]
 pub struct OrderItemRow {
     /// Line id.
@@ -125,7 +125,7 @@ pub struct OrderItemRow {
 }
 
 /// One status change.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = order_history, check_for_backend(diesel::pg::Pg))]
 pub struct HistoryRow {
     /// Entry id.

@@ -8,23 +8,48 @@ use crate::auth::Principal;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
 use crate::error::AppError;
 
-/// Writes an order with its lines and its opening history rows; returns
-/// the order number the database drew.
+/// Writes an order with its lines, its opening history rows and its
+/// `order.placed` outbox event in one statement (placement's hot path);
+/// returns the order number the database drew. The rows travel as JSON and
+/// are expanded into each table's own row type, so the columns cannot drift.
 pub fn insert(
     conn: &mut PgConnection,
     order: &OrderRow,
     items: &[OrderItemRow],
     history: &[HistoryRow],
+    event: serde_json::Value,
 ) -> Result<String, AppError> {
-    let number: String = diesel::insert_into(o::table)
-        .values(order)
-        .returning(o::number)
-        .get_result(conn)?;
-    diesel::insert_into(i::table).values(items).execute(conn)?;
-    diesel::insert_into(h::table)
-        .values(history)
-        .execute(conn)?;
-    Ok(number)
+    use diesel::sql_types::{Jsonb, Text, Timestamptz, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = Text)]
+        number: String,
+    }
+    let json = |v: serde_json::Result<serde_json::Value>| v.map_err(AppError::internal);
+    let row: Number = diesel::sql_query(
+        "WITH o AS (
+             INSERT INTO orders
+             SELECT * FROM jsonb_populate_record(NULL::orders, $1 || jsonb_build_object(
+                 'number', 'CN-' || lpad(nextval('order_number_seq')::text, 6, '0')))
+             RETURNING id, number
+         ), i AS (
+             INSERT INTO order_items SELECT * FROM jsonb_populate_recordset(NULL::order_items, $2)
+         ), h AS (
+             INSERT INTO order_history SELECT * FROM jsonb_populate_recordset(NULL::order_history, $3)
+         ), x AS (
+             INSERT INTO outbox (id, topic, aggregate_id, payload, created_at, available_at)
+             SELECT $4, 'order.placed', o.id, $5 || jsonb_build_object('number', o.number), $6, $6 FROM o
+         )
+         SELECT number FROM o",
+    )
+    .bind::<Jsonb, _>(json(serde_json::to_value(order))?)
+    .bind::<Jsonb, _>(json(serde_json::to_value(items))?)
+    .bind::<Jsonb, _>(json(serde_json::to_value(history))?)
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .bind::<Jsonb, _>(event)
+    .bind::<Timestamptz, _>(crate::db::now())
+    .get_result(conn)?;
+    Ok(row.number)
 }
 
 /// The orders of a checkout, by seller.

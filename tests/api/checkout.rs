@@ -482,6 +482,31 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
             .iter()
             .all(|o| o["number"].as_str().unwrap().starts_with("CN-"))
     );
+    // Each order announced itself in the outbox, with its number.
+    {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Event {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            number: String,
+        }
+        let mut conn = app.pool.get().unwrap();
+        let mut announced: Vec<String> = diesel::sql_query(
+            "SELECT payload->>'number' AS number FROM outbox WHERE topic = 'order.placed' ORDER BY 1",
+        )
+        .load::<Event>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.number)
+        .collect();
+        let mut numbers: Vec<String> = orders
+            .iter()
+            .map(|o| o["number"].as_str().unwrap().to_string())
+            .collect();
+        numbers.sort();
+        announced.sort();
+        assert_eq!(announced, numbers);
+    }
     assert!(
         orders
             .iter()
