@@ -280,6 +280,60 @@ pub fn get_cart(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Ca
 /// builds the view. `touched` marks shopper activity (a write), which also
 /// acknowledges earlier price changes (their notices end).
 fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartView, AppError> {
+    view_with(conn, cart, touched, &mut Memo::default())
+}
+
+/// Reads one cart write has already made (the rate, product facts and stock
+/// of the products it looked at), so building the view after the write does
+/// not read them again. Stock is only kept when the write held no stock.
+#[derive(Default)]
+struct Memo {
+    rate: Option<RateRow>,
+    loaded: std::collections::HashSet<Uuid>,
+    facts: HashMap<Uuid, ProductFacts>,
+    stock: std::collections::BTreeMap<Uuid, StockRow>,
+}
+
+impl Memo {
+    fn rate(&mut self, conn: &mut PgConnection) -> Result<RateRow, AppError> {
+        if let Some(rate) = &self.rate {
+            return Ok(rate.clone());
+        }
+        let rate = rates::service::require_current_rate(conn)?;
+        self.rate = Some(rate.clone());
+        Ok(rate)
+    }
+
+    /// Product facts and stock for `ids`, read only for ids not read yet.
+    fn products(&mut self, conn: &mut PgConnection, ids: &[Uuid]) -> Result<(), AppError> {
+        let missing: Vec<Uuid> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.loaded.contains(id))
+            .collect();
+        if !missing.is_empty() {
+            self.facts.extend(products::facts(conn, &missing)?);
+            self.stock
+                .extend(inventory::service::stock_of(conn, &missing)?);
+            self.loaded.extend(missing);
+        }
+        Ok(())
+    }
+
+    /// Forgets stock (after this write held or released some).
+    fn forget_stock(&mut self) {
+        self.loaded.clear();
+        self.facts.clear();
+        self.stock.clear();
+    }
+}
+
+fn view_with(
+    conn: &mut PgConnection,
+    cart: CartRow,
+    touched: bool,
+    memo: &mut Memo,
+) -> Result<CartView, AppError> {
     let mut items = repo::items_of(conn, cart.id)?;
     if touched && items.iter().any(|i| i.prev_unit_price_usd.is_some()) {
         repo::acknowledge_prices(conn, cart.id)?;
@@ -289,13 +343,16 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
         }
     }
     let rate = if items.is_empty() {
-        rates::service::current_rate(conn)?
+        match memo.rate.clone() {
+            Some(rate) => Some(rate),
+            None => rates::service::current_rate(conn)?,
+        }
     } else {
-        Some(rates::service::require_current_rate(conn)?)
+        Some(memo.rate(conn)?)
     };
     let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
-    let facts = products::facts(conn, &ids)?;
-    let stock = inventory::service::stock_of(conn, &ids)?;
+    memo.products(conn, &ids)?;
+    let (facts, stock) = (&memo.facts, &memo.stock);
     let own = if items.is_empty() {
         HashMap::new()
     } else {
@@ -535,6 +592,7 @@ fn apply_op(
     access: Access,
     prefix: &str,
     op: Op,
+    memo: &mut Memo,
 ) -> Result<(), AppError> {
     let items = repo::items_of(conn, cart.id)?;
     let owner_key = if access.group {
@@ -558,9 +616,15 @@ fn apply_op(
             .map(|i| i.product_id),
         _ => None,
     };
-    let ids: Vec<Uuid> = product_of(&op).into_iter().collect();
-    let facts = products::facts(conn, &ids)?;
-    let stock = inventory::service::stock_of(conn, &ids)?;
+    // Every line's product is read now (the same two statements), so the
+    // view after the write reuses them.
+    let ids: Vec<Uuid> = items
+        .iter()
+        .map(|i| i.product_id)
+        .chain(product_of(&op))
+        .collect();
+    memo.products(conn, &ids)?;
+    let (facts, stock) = (memo.facts.clone(), memo.stock.clone());
     match op {
         Op::Add {
             product_id,
@@ -581,7 +645,7 @@ fn apply_op(
                             format!("a cart holds at most {MAX_LINES} lines"),
                         ));
                     }
-                    let rate = rates::service::require_current_rate(conn)?;
+                    let rate = memo.rate(conn)?;
                     let unit = DualPrice::at_rate(f.product.price_usd, rate.rate);
                     let now = crate::db::now();
                     repo::insert_item(
@@ -716,13 +780,15 @@ pub fn update_cart(
         if caller.hold_seconds.is_some() {
             release_hold(conn, cart.id, &actor)?;
         }
+        let mut memo = Memo::default();
         for (prefix, op) in ops {
-            apply_op(conn, &cart, access, &prefix, op)?;
+            apply_op(conn, &cart, access, &prefix, op, &mut memo)?;
         }
         if let Some(ttl) = caller.hold_seconds {
             place_hold(conn, cart.id, ttl, &actor)?;
+            memo.forget_stock();
         }
-        view(conn, cart, true)
+        view_with(conn, cart, true, &mut memo)
     })
 }
 
