@@ -275,6 +275,24 @@ pub fn move_lines(
     .execute(conn)
 }
 
+/// Pushes an active reservation's expiry out to `at` if it ends sooner
+/// (one conditional update); returns whether it changed.
+pub fn expire_no_sooner_than(
+    conn: &mut PgConnection,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        res::table
+            .find(id)
+            .filter(res::status.eq(ReservationStatus::Active))
+            .filter(res::expires_at.lt(at)),
+    )
+    .set((res::expires_at.eq(at), res::updated_at.eq(diesel::dsl::now)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// Moves an active reservation's expiry.
 pub fn set_expiry(
     conn: &mut PgConnection,

@@ -660,6 +660,18 @@ pub fn extend(
     })
 }
 
+/// Keeps an active reservation at least until `until`, capped at the
+/// longest lifetime (nothing when it ended or already lasts longer).
+pub fn hold_at_least_until(
+    conn: &mut PgConnection,
+    id: Uuid,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let until = until.min(crate::db::now() + Duration::seconds(MAX_TTL_SECONDS));
+    repo::expire_no_sooner_than(conn, id, until)?;
+    Ok(())
+}
+
 /// A reservation without its lines.
 pub fn reservation(conn: &mut PgConnection, id: Uuid) -> Result<ReservationRow, AppError> {
     repo::find_reservation(conn, id)?.ok_or(AppError::NotFound("reservation"))

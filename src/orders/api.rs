@@ -622,7 +622,7 @@ pub async fn get_order_timeline(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<Timeline>, AppError> {
     let id = path.into_inner();
-    let (_, _, history) = db::run(&pool, move |c| service::get(c, &user, id)).await?;
+    let history = db::run(&pool, move |c| service::timeline(c, &user, id)).await?;
     Ok(web::Json(Timeline {
         order_id: id,
         entries: history.into_iter().map(Into::into).collect(),

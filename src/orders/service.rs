@@ -3,10 +3,12 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::state::{self, Mover, OrderStatus, PaymentStatus, Refusal, ShippingStatus, Statuses};
 use super::{HistoryRow, OrderItemRow, OrderRow};
 use crate::auth::Principal;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::inventory::service as inventory;
 
 /// Writes an order with its lines, its opening history rows and its
 /// `order.placed` outbox event in one statement (placement's hot path);
@@ -68,34 +70,32 @@ pub fn get(
     viewer: &Principal,
     id: Uuid,
 ) -> Result<(OrderRow, Vec<OrderItemRow>, Vec<HistoryRow>), AppError> {
-    let order: OrderRow = o::table
-        .find(id)
-        .select(OrderRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("order"))?;
-    let visible = viewer.is_operator()
-        || order.user_id == viewer.user_id
-        || viewer.acting_seller() == Some(order.seller_id);
-    if !visible {
-        return Err(AppError::NotFound("order"));
-    }
+    let (order, _) = visible(conn, viewer, id)?;
     let items = i::table
         .filter(i::order_id.eq(id))
         .order(i::id.asc())
         .select(OrderItemRow::as_select())
         .load(conn)?;
-    let history = h::table
+    Ok((order, items, history_of(conn, id)?))
+}
+
+/// An order's status history, oldest first, for whoever may see the order.
+pub fn timeline(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    id: Uuid,
+) -> Result<Vec<HistoryRow>, AppError> {
+    visible(conn, viewer, id)?;
+    history_of(conn, id)
+}
+
+fn history_of(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryRow>, AppError> {
+    Ok(h::table
         .filter(h::order_id.eq(id))
         .order(h::id.asc())
         .select(HistoryRow::as_select())
-        .load(conn)?;
-    Ok((order, items, history))
+        .load(conn)?)
 }
-
-use super::state::{self, Mover, OrderStatus, PaymentStatus, Refusal, ShippingStatus, Statuses};
-use crate::error::{ErrorCode, FieldError};
-use crate::inventory::service as inventory;
 
 fn statuses(o: &OrderRow) -> Statuses {
     Statuses {
@@ -180,6 +180,16 @@ impl By {
         }
     }
 
+    /// A move that follows from the caller's (completion on delivery,
+    /// processing on verification): recorded as `system`, with the caller.
+    pub fn automatic(viewer: &Principal) -> Self {
+        Self {
+            user: Some(viewer.user_id),
+            mover: Mover::System,
+            overriding: false,
+        }
+    }
+
     /// A background job.
     pub fn system() -> Self {
         Self {
@@ -190,40 +200,74 @@ impl By {
     }
 }
 
-fn record(
+/// One status change, as the history records it.
+struct Change<'a> {
+    field: &'a str,
+    from: &'a str,
+    to: &'a str,
+    by: By,
+    reason: &'a str,
+}
+
+/// Writes a move's history row and its `order.status_changed` outbox event
+/// in one statement.
+fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), AppError> {
+    let Change {
+        field,
+        from,
+        to,
+        by,
+        reason,
+    } = c;
+    use diesel::sql_types::{Jsonb, Timestamptz, Uuid as SqlUuid};
+    let now = crate::db::now();
+    let row = HistoryRow {
+        id: Uuid::now_v7(),
+        order_id: o.id,
+        field: field.into(),
+        from_value: Some(from.into()),
+        to_value: to.into(),
+        actor_id: by.user,
+        actor_role: source(by.mover).into(),
+        source: if by.overriding {
+            "override".into()
+        } else {
+            source(by.mover).into()
+        },
+        reason: reason.into(),
+        created_at: now,
+    };
+    diesel::sql_query(
+        "WITH h AS (
+             INSERT INTO order_history SELECT * FROM jsonb_populate_record(NULL::order_history, $1)
+         )
+         INSERT INTO outbox (id, topic, aggregate_id, payload, created_at, available_at)
+         VALUES ($2, 'order.status_changed', $3, $4, $5, $5)",
+    )
+    .bind::<Jsonb, _>(serde_json::to_value(&row).map_err(AppError::internal)?)
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .bind::<SqlUuid, _>(o.id)
+    .bind::<Jsonb, _>(serde_json::json!({"order_id": o.id, "number": o.number, "field": field, "from": from, "to": to}))
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Applies a move's conditional update (`None` when the order changed
+/// meanwhile: 409), keeps the lines' status in step when it changes, and
+/// records the move.
+fn apply_move(
     conn: &mut PgConnection,
     o: &OrderRow,
-    field: &str,
-    from: &str,
-    to: &str,
-    by: By,
-    reason: &str,
-) -> Result<(), AppError> {
-    diesel::insert_into(h::table)
-        .values(&HistoryRow {
-            id: Uuid::now_v7(),
-            order_id: o.id,
-            field: field.into(),
-            from_value: Some(from.into()),
-            to_value: to.into(),
-            actor_id: by.user,
-            actor_role: source(by.mover).into(),
-            source: if by.overriding {
-                "override".into()
-            } else {
-                source(by.mover).into()
-            },
-            reason: reason.into(),
-            created_at: crate::db::now(),
-        })
-        .execute(conn)?;
-    crate::outbox::enqueue(
-        conn,
-        "order.status_changed",
-        o.id,
-        serde_json::json!({"order_id": o.id, "number": o.number, "field": field, "from": from, "to": to}),
-    )?;
-    Ok(())
+    change: Change<'_>,
+    updated: QueryResult<Option<OrderRow>>,
+) -> Result<OrderRow, AppError> {
+    let row = updated?.ok_or_else(lost_race)?;
+    if state::item_status(statuses(&row)) != state::item_status(statuses(o)) {
+        sync_items(conn, &row)?;
+    }
+    record(conn, o, change)?;
+    Ok(row)
 }
 
 /// Moves the main status: checked against the table (unless an admin
@@ -240,23 +284,23 @@ pub fn move_order(
         state::check_order(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("become {to}")))?;
     }
-    let row: OrderRow = diesel::update(o::table.find(o.id).filter(o::status.eq(o.status)))
+    let updated = diesel::update(o::table.find(o.id).filter(o::status.eq(o.status)))
         .set((o::status.eq(to), o::updated_at.eq(crate::db::now())))
         .returning(OrderRow::as_returning())
         .get_result(conn)
-        .optional()?
-        .ok_or_else(lost_race)?;
-    sync_items(conn, &row)?;
-    record(
+        .optional();
+    apply_move(
         conn,
         o,
-        "status",
-        o.status.as_str(),
-        to.as_str(),
-        by,
-        reason,
-    )?;
-    Ok(row)
+        Change {
+            field: "status",
+            from: o.status.as_str(),
+            to: to.as_str(),
+            by,
+            reason,
+        },
+        updated,
+    )
 }
 
 /// Moves the payment status (see `move_order`).
@@ -271,7 +315,7 @@ pub fn move_payment(
         state::check_payment(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("set the payment to {to}")))?;
     }
-    let row: OrderRow = diesel::update(
+    let updated = diesel::update(
         o::table
             .find(o.id)
             .filter(o::payment_status.eq(o.payment_status))
@@ -280,19 +324,19 @@ pub fn move_payment(
     .set((o::payment_status.eq(to), o::updated_at.eq(crate::db::now())))
     .returning(OrderRow::as_returning())
     .get_result(conn)
-    .optional()?
-    .ok_or_else(lost_race)?;
-    sync_items(conn, &row)?;
-    record(
+    .optional();
+    apply_move(
         conn,
         o,
-        "payment_status",
-        o.payment_status.as_str(),
-        to.as_str(),
-        by,
-        reason,
-    )?;
-    Ok(row)
+        Change {
+            field: "payment_status",
+            from: o.payment_status.as_str(),
+            to: to.as_str(),
+            by,
+            reason,
+        },
+        updated,
+    )
 }
 
 /// Moves the shipping status (see `move_order`).
@@ -307,7 +351,7 @@ pub fn move_shipping(
         state::check_shipping(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("set the shipping to {to}")))?;
     }
-    let row: OrderRow = diesel::update(
+    let updated = diesel::update(
         o::table
             .find(o.id)
             .filter(o::shipping_status.eq(o.shipping_status))
@@ -319,19 +363,19 @@ pub fn move_shipping(
     ))
     .returning(OrderRow::as_returning())
     .get_result(conn)
-    .optional()?
-    .ok_or_else(lost_race)?;
-    sync_items(conn, &row)?;
-    record(
+    .optional();
+    apply_move(
         conn,
         o,
-        "shipping_status",
-        o.shipping_status.as_str(),
-        to.as_str(),
-        by,
-        reason,
-    )?;
-    Ok(row)
+        Change {
+            field: "shipping_status",
+            from: o.shipping_status.as_str(),
+            to: to.as_str(),
+            by,
+            reason,
+        },
+        updated,
+    )
 }
 
 fn visible(
@@ -436,7 +480,7 @@ pub fn submit_payment(
         let by = By::caller(viewer, mover);
         let updated = move_payment(conn, &order, PaymentStatus::AwaitingVerification, by, "payment reported")?;
         // The units stay held while the seller checks the payment.
-        hold_until(conn, &order, crate::db::now() + chrono::Duration::hours(VERIFICATION_WINDOW_HOURS))?;
+        inventory::hold_at_least_until(conn, order.reservation_id, crate::db::now() + chrono::Duration::hours(VERIFICATION_WINDOW_HOURS))?;
         diesel::insert_into(p::table)
             .values((
                 p::id.eq(Uuid::now_v7()),
@@ -456,15 +500,25 @@ pub fn submit_payment(
     })
 }
 
-fn last_submission(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Uuid>, AppError> {
-    use crate::db::schema::payment_submissions as p;
-    Ok(p::table
-        .filter(p::order_id.eq(order_id))
-        .filter(p::status.eq("submitted"))
-        .order(p::id.desc())
-        .select(p::id)
-        .first(conn)
-        .optional()?)
+/// Marks the order's latest submitted payment `status` (with `reason`) in
+/// one statement.
+fn settle_submission(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    status: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    use diesel::sql_types::{Text, Uuid as SqlUuid};
+    diesel::sql_query(
+        "UPDATE payment_submissions SET status = $2, reason = $3
+         WHERE id = (SELECT id FROM payment_submissions
+                     WHERE order_id = $1 AND status = 'submitted' ORDER BY id DESC LIMIT 1)",
+    )
+    .bind::<SqlUuid, _>(order_id)
+    .bind::<Text, _>(status)
+    .bind::<Text, _>(reason)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The seller or an operator confirms the payment: paid, the held stock is
@@ -474,7 +528,6 @@ pub fn verify_payment(
     viewer: &Principal,
     id: Uuid,
 ) -> Result<OrderRow, AppError> {
-    use crate::db::schema::payment_submissions as p;
     conn.transaction(|conn| {
         let (order, mover) = visible(conn, viewer, id)?;
         if order.payment_status != PaymentStatus::AwaitingVerification {
@@ -486,16 +539,8 @@ pub fn verify_payment(
         let by = By::caller(viewer, mover);
         let paid = move_payment(conn, &order, PaymentStatus::Paid, by, "payment verified")?;
         commit_stock(conn, &inventory::Actor::of(viewer), &order)?;
-        if let Some(s) = last_submission(conn, id)? {
-            diesel::update(p::table.find(s))
-                .set(p::status.eq("verified"))
-                .execute(conn)?;
-        }
-        let system = By {
-            user: Some(viewer.user_id),
-            mover: Mover::System,
-            overriding: false,
-        };
+        settle_submission(conn, id, "verified", "")?;
+        let system = By::automatic(viewer);
         move_order(
             conn,
             &paid,
@@ -513,7 +558,6 @@ pub fn reject_payment(
     id: Uuid,
     reason: &str,
 ) -> Result<OrderRow, AppError> {
-    use crate::db::schema::payment_submissions as p;
     if reason.trim().is_empty() || reason.len() > 500 {
         return Err(AppError::invalid(
             "reason",
@@ -538,12 +582,8 @@ pub fn reject_payment(
                 .returning(OrderRow::as_returning())
                 .get_result(conn)?;
         }
-        hold_until(conn, &failed, failed.payment_due_at)?;
-        if let Some(s) = last_submission(conn, id)? {
-            diesel::update(p::table.find(s))
-                .set((p::status.eq("rejected"), p::reason.eq(reason.trim())))
-                .execute(conn)?;
-        }
+        inventory::hold_at_least_until(conn, failed.reservation_id, failed.payment_due_at)?;
+        settle_submission(conn, id, "rejected", reason.trim())?;
         Ok(failed)
     })
 }
@@ -580,7 +620,7 @@ fn unwind_stock(
     order: &OrderRow,
 ) -> Result<(), AppError> {
     use crate::inventory::{MovementReason, OwnerType, ReservationStatus};
-    let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
+    let reservation = inventory::reservation(conn, order.reservation_id)?;
     match reservation.status {
         ReservationStatus::Active => {
             inventory::end(conn, actor, reservation.id, inventory::Outcome::Release)?;
@@ -617,7 +657,7 @@ fn commit_stock(
     order: &OrderRow,
 ) -> Result<(), AppError> {
     use crate::inventory::{OwnerType, ReservationStatus};
-    let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
+    let reservation = inventory::reservation(conn, order.reservation_id)?;
     match reservation.status {
         ReservationStatus::Active => {
             inventory::end(conn, actor, reservation.id, inventory::Outcome::Commit)?;
@@ -643,26 +683,6 @@ fn commit_stock(
                 .set(o::reservation_id.eq(again.id))
                 .execute(conn)?;
         }
-    }
-    Ok(())
-}
-
-/// Keeps an order's hold alive at least until `until` (nothing when it ended).
-fn hold_until(
-    conn: &mut PgConnection,
-    order: &OrderRow,
-    until: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    let (reservation, _) = inventory::get_reservation(conn, order.reservation_id)?;
-    if reservation.status == crate::inventory::ReservationStatus::Active
-        && reservation.expires_at < until
-    {
-        let seconds = (until - crate::db::now()).num_seconds().max(1);
-        inventory::extend(
-            conn,
-            reservation.id,
-            seconds.min(inventory::MAX_TTL_SECONDS),
-        )?;
     }
     Ok(())
 }
@@ -789,11 +809,7 @@ pub fn update_shipping(
                 .get_result(conn)?;
         }
         if update.to == ShippingStatus::Delivered && row.status == OrderStatus::Processing {
-            let system = By {
-                user: Some(viewer.user_id),
-                mover: Mover::System,
-                overriding: false,
-            };
+            let system = By::automatic(viewer);
             row = move_order(conn, &row, OrderStatus::Completed, system, "delivered")?;
         }
         Ok(row)
