@@ -296,12 +296,7 @@ struct Memo {
 
 impl Memo {
     fn rate(&mut self, conn: &mut PgConnection) -> Result<RateRow, AppError> {
-        if let Some(rate) = &self.rate {
-            return Ok(rate.clone());
-        }
-        let rate = rates::service::require_current_rate(conn)?;
-        self.rate = Some(rate.clone());
-        Ok(rate)
+        rate_once(&mut self.rate, conn)
     }
 
     /// Product facts and stock for `ids`, read only for ids not read yet.
@@ -326,6 +321,16 @@ impl Memo {
         self.facts.clear();
         self.stock.clear();
     }
+}
+
+/// The current rate, read at most once into `slot`.
+fn rate_once(slot: &mut Option<RateRow>, conn: &mut PgConnection) -> Result<RateRow, AppError> {
+    if let Some(rate) = slot {
+        return Ok(rate.clone());
+    }
+    let rate = rates::service::require_current_rate(conn)?;
+    *slot = Some(rate.clone());
+    Ok(rate)
 }
 
 fn view_with(
@@ -624,13 +629,19 @@ fn apply_op(
         .chain(product_of(&op))
         .collect();
     memo.products(conn, &ids)?;
-    let (facts, stock) = (memo.facts.clone(), memo.stock.clone());
+    let Memo {
+        rate: memo_rate,
+        facts,
+        stock,
+        ..
+    } = memo;
+    let (facts, stock) = (&*facts, &*stock);
     match op {
         Op::Add {
             product_id,
             quantity,
         } => {
-            let f = sellable(prefix, &facts, product_id)?;
+            let f = sellable(prefix, facts, product_id)?;
             let existing = items
                 .iter()
                 .find(|i| i.product_id == product_id && i.line_owner == owner_key);
@@ -645,7 +656,7 @@ fn apply_op(
                             format!("a cart holds at most {MAX_LINES} lines"),
                         ));
                     }
-                    let rate = memo.rate(conn)?;
+                    let rate = rate_once(memo_rate, conn)?;
                     let unit = DualPrice::at_rate(f.product.price_usd, rate.rate);
                     let now = crate::db::now();
                     repo::insert_item(
@@ -682,7 +693,7 @@ fn apply_op(
             if !mine(&item) {
                 return Err(not_yours());
             }
-            let f = sellable(prefix, &facts, item.product_id)?;
+            let f = sellable(prefix, facts, item.product_id)?;
             if !item.saved_for_later {
                 check_quantity(prefix, f, &stock[&item.product_id], quantity)?;
             } else if quantity > f.product.max_per_order {
@@ -712,7 +723,7 @@ fn apply_op(
             if !mine(&item) {
                 return Err(not_yours());
             }
-            let f = sellable(prefix, &facts, item.product_id)?;
+            let f = sellable(prefix, facts, item.product_id)?;
             check_quantity(prefix, f, &stock[&item.product_id], item.quantity)?;
             repo::set_item(conn, item.id, item.quantity, false)?;
         }

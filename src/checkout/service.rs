@@ -309,13 +309,18 @@ pub fn choose(
 }
 
 /// 409 `checkout_expired` when the hold has ended; 409 when placed or replaced.
-fn ensure_open(conn: &mut PgConnection, row: &CheckoutRow) -> Result<(), AppError> {
+fn require_open(row: &CheckoutRow) -> Result<(), AppError> {
     if row.status != CheckoutStatus::Open {
         return Err(AppError::conflict(
             ErrorCode::Conflict,
             format!("the checkout is {}", row.status),
         ));
     }
+    Ok(())
+}
+
+fn ensure_open(conn: &mut PgConnection, row: &CheckoutRow) -> Result<(), AppError> {
+    require_open(row)?;
     if !hold_active(conn, row)? {
         return Err(AppError::conflict(
             ErrorCode::CheckoutExpired,
@@ -640,12 +645,7 @@ pub fn place(
                 created: false,
             });
         }
-        if row.status != CheckoutStatus::Open {
-            return Err(AppError::conflict(
-                ErrorCode::Conflict,
-                format!("the checkout is {}", row.status),
-            ));
-        }
+        require_open(&row)?;
         let review = review_with(conn, user, row.clone(), false)?;
         if !review.missing.is_empty() {
             return Err(AppError::Validation {
@@ -700,26 +700,13 @@ pub fn place(
                     "the stock hold has ended; start the checkout again",
                 ));
             }
-            // The hold no longer matches the lines to buy (say a product was
-            // withdrawn meanwhile): give it back and hold each order's lines
-            // anew, which refuses with 409 if the units are gone.
+            // The hold was made from these very lines when the checkout
+            // started, and a withdrawn line stops the review above: a
+            // mismatch means the data broke, not that the client erred.
             inventory::HandedOver::Mismatch => {
-                end_hold(conn, &actor, row.reservation_id)?;
-                let mut holds = vec![];
-                for part in parts {
-                    let (reservation, _) = inventory::reserve(
-                        conn,
-                        &actor,
-                        NewReservation {
-                            owner_type: part.owner_type,
-                            owner_id: part.owner_id,
-                            ttl_seconds: window,
-                            lines: part.lines,
-                        },
-                    )?;
-                    holds.push(reservation.id);
-                }
-                holds
+                return Err(AppError::internal(format!(
+                    "the hold of checkout {id} does not match its lines"
+                )));
             }
         };
         let mut orders = vec![];

@@ -157,7 +157,7 @@ pub fn insert_reservation(
     row: &ReservationRow,
     l: &[ReservationLineRow],
 ) -> QueryResult<()> {
-    diesel::insert_into(res::table).values(row).execute(conn)?;
+    insert_reservation_row(conn, row)?;
     diesel::insert_into(lines::table)
         .values(l)
         .execute(conn)
