@@ -14,7 +14,7 @@ use utoipa_scalar::{Scalar, Servable};
 use crate::auth::{JwtKeys, KeyError};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::http::extract::{BodyLimit, path_error, query_error};
+use crate::http::extract::{BodyLimit, path_error};
 use crate::http::openapi::{self, SpecJson};
 use crate::http::routes::{self, RouteTable};
 
@@ -176,7 +176,6 @@ fn serve(
             .app_data(BodyLimit(limit))
             .app_data(web::PayloadConfig::new(limit))
             .app_data(web::PathConfig::default().error_handler(path_error))
-            .app_data(web::QueryConfig::default().error_handler(query_error))
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::ops::Deref;
 
 use actix_web::dev::Payload;
-use actix_web::error::{PathError, PayloadError, QueryPayloadError};
+use actix_web::error::{PathError, PayloadError};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
@@ -161,12 +161,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         match inner.classify() {
             Category::Data => {
                 let message = strip_position(&inner.to_string());
-                // serde reports a missing field at its parent; name the field itself.
-                let missing = message
-                    .strip_prefix("missing field `")
-                    .and_then(|rest| rest.split_once('`'))
-                    .map(|(name, _)| name.to_string());
-                let field = match (missing, path.as_str()) {
+                let field = match (missing_field(&message), path.as_str()) {
                     (Some(name), ".") => name,
                     (Some(name), parent) => format!("{parent}.{name}"),
                     (None, ".") => "body".to_string(),
@@ -279,13 +274,13 @@ pub fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
     AppError::bad_parameter("path", message).into()
 }
 
-/// Error handler for `web::Query`: 400 problem+json naming the parameter.
-pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let message = match &err {
-        QueryPayloadError::Deserialize(e) => e.to_string(),
-        _ => "invalid query string".to_string(),
-    };
-    AppError::bad_parameter("query", message).into()
+/// serde reports a missing field at its parent ("missing field `x`"); this
+/// finds the field's own name so the error can name it.
+fn missing_field(message: &str) -> Option<String> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_string())
 }
 
 /// A query string parsed into `T`; a bad parameter is a 400 problem+json
@@ -314,11 +309,7 @@ pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, AppError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
-        let missing = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split_once('`'))
-            .map(|(name, _)| name.to_string());
-        let field = match (missing, path.as_str()) {
+        let field = match (missing_field(&message), path.as_str()) {
             (Some(name), _) => name,
             (None, "." | "") => "query".to_string(),
             (None, _) => path,
