@@ -46,7 +46,7 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
 }
 
 /// Runs `step` (one batch in one transaction, returning how many rows it
-/// handled) until a batch comes back short; logs the total as `done`.
+/// handled) until a batch comes back short; logs the total under `what`.
 async fn drain<F>(pool: &DbPool, batch: i64, what: &str, step: F) -> usize
 where
     F: Fn(&mut diesel::PgConnection) -> Result<usize, crate::error::AppError>

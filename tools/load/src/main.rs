@@ -606,15 +606,11 @@ async fn statement_profile(env: &Env, shop: &Shop, out: &mut String) {
     emit(out, &text);
 }
 
+/// Checks the database invariants; returns the report text and whether they hold.
 fn invariants(env: &Env) -> (String, bool) {
     let mut out = String::new();
-    let ok = check_invariants(env, &mut out);
-    (out, ok)
-}
-
-fn check_invariants(env: &Env, out: &mut String) -> bool {
     let mut conn = env.db();
-    match canasta::invariants::all(&mut conn) {
+    let ok = match canasta::invariants::all(&mut conn) {
         Ok(problems) if problems.is_empty() => {
             let _ = writeln!(
                 out,
@@ -633,7 +629,8 @@ fn check_invariants(env: &Env, out: &mut String) -> bool {
             let _ = writeln!(out, "\nInvariants: could not be checked: {e}\n");
             false
         }
-    }
+    };
+    (out, ok)
 }
 
 fn emit(out: &mut String, text: &str) {
@@ -681,19 +678,11 @@ async fn timed(env: &Env, scenario: Scenario, shop: &Shop, out: &mut String) -> 
         let runs = (0..users).map(|u| {
             let base = env.base(u).to_string();
             async move {
+                let shopper = || Caller::new(&base, env.token(&[Role::Customer], None));
                 match scenario {
-                    Scenario::Browse => {
-                        let c = Caller::new(&base, env.token(&[Role::Customer], None));
-                        browse(c, shop, deadline).await
-                    }
-                    Scenario::Cart => {
-                        let c = Caller::new(&base, env.token(&[Role::Customer], None));
-                        cart(c, shop, deadline, u, false).await
-                    }
-                    Scenario::Add => {
-                        let c = Caller::new(&base, env.token(&[Role::Customer], None));
-                        cart(c, shop, deadline, u, true).await
-                    }
+                    Scenario::Browse => browse(shopper(), shop, deadline).await,
+                    Scenario::Cart => cart(shopper(), shop, deadline, u, false).await,
+                    Scenario::Add => cart(shopper(), shop, deadline, u, true).await,
                     _ => checkout(env, &base, shop, deadline, u).await,
                 }
             }
