@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::db::cached::CachedExt;
+
 use super::{
     CartKind, CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, ParticipantRow,
 };
@@ -98,6 +100,7 @@ pub fn bump(conn: &mut PgConnection, id: Uuid, touched: bool) -> QueryResult<Car
             carts::last_activity_at.eq(now),
         ))
         .returning(CartRow::as_returning())
+        .cached()
         .get_result(conn)
     } else {
         q.set((
@@ -105,6 +108,7 @@ pub fn bump(conn: &mut PgConnection, id: Uuid, touched: bool) -> QueryResult<Car
             carts::updated_at.eq(now),
         ))
         .returning(CartRow::as_returning())
+        .cached()
         .get_result(conn)
     }
 }
@@ -122,7 +126,9 @@ pub fn items_of(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<ItemR
 pub fn insert_item(conn: &mut PgConnection, row: &ItemRow) -> QueryResult<()> {
     diesel::insert_into(items::table)
         .values(row)
-        .execute(conn)
+        .returning(items::id)
+        .cached()
+        .get_result::<Uuid>(conn)
         .map(|_| ())
 }
 
@@ -134,7 +140,9 @@ pub fn set_item(conn: &mut PgConnection, id: Uuid, quantity: i32, saved: bool) -
             items::saved_for_later.eq(saved),
             items::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .returning(items::id)
+        .cached()
+        .load::<Uuid>(conn)
         .map(|_| ())
 }
 

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::db::cached::CachedExt;
+
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "canasta_events";
 
@@ -39,11 +41,15 @@ pub enum Event {
 
 /// Publishes an event when the caller's transaction commits.
 pub fn notify(conn: &mut PgConnection, event: &Event) -> QueryResult<()> {
+    /// The row `SELECT pg_notify(..)` answers with (its value is void).
+    #[derive(QueryableByName)]
+    struct Sent {}
     let payload = serde_json::to_string(event).unwrap_or_default();
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<Text, _>(CHANNEL)
         .bind::<Text, _>(payload)
-        .execute(conn)
+        .cached()
+        .get_result::<Sent>(conn)
         .map(|_| ())
 }
 

@@ -344,7 +344,7 @@ async fn a_checkout_needs_the_stock_and_ends_when_its_hold_ends() {
         canasta::db::schema::checkouts::table
             .find(id.parse::<Uuid>().unwrap())
             .select(canasta::db::schema::checkouts::reservation_id)
-            .first(&mut conn)
+            .first(conn.pg())
             .unwrap()
     };
     app.post(
@@ -494,7 +494,7 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
         let mut announced: Vec<String> = diesel::sql_query(
             "SELECT payload->>'number' AS number FROM outbox WHERE topic = 'order.placed' ORDER BY 1",
         )
-        .load::<Event>(&mut conn)
+        .load::<Event>(conn.pg())
         .unwrap()
         .into_iter()
         .map(|e| e.number)

@@ -401,7 +401,7 @@ fn make_overdue(app: &TestApp, order: &str) {
         "UPDATE orders SET payment_due_at = now() - interval '1 minute' WHERE id = $1::uuid",
     )
     .bind::<diesel::sql_types::Text, _>(order)
-    .execute(&mut conn)
+    .execute(conn.pg())
     .unwrap();
 }
 
@@ -502,7 +502,7 @@ async fn a_rejected_payment_gets_time_to_report_again_and_a_late_payment_takes_t
             "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE owner_id = $1::uuid",
         )
         .bind::<diesel::sql_types::Text, _>(&order)
-        .execute(&mut conn)
+        .execute(conn.pg())
         .unwrap();
         assert_eq!(
             canasta::inventory::service::expire_due(&mut conn, 100).unwrap(),

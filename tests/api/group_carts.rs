@@ -267,7 +267,7 @@ async fn only_the_owner_may_check_out_a_group_cart() {
     let cart: canasta::carts::CartRow = canasta::db::schema::carts::table
         .find(g.id.parse::<Uuid>().unwrap())
         .select(canasta::carts::CartRow::as_select())
-        .first(&mut conn)
+        .first(conn.pg())
         .unwrap();
     let who = |user_id| Principal {
         user_id,

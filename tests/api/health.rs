@@ -1,4 +1,4 @@
-//! Liveness, readiness, and behaviour while the database is away.
+//! Liveness, readiness, behaviour while the database is away, and the pool.
 
 use std::time::{Duration, Instant};
 
@@ -126,4 +126,77 @@ async fn metrics_count_the_sql_statements_sent() {
     app.get("/readyz", None).await.assert_status(200);
     let after = read(&app.get("/metrics", None).await.text);
     assert!(after > before, "{before} -> {after}");
+}
+
+/// Statuses of `n` sequential product-list requests.
+async fn statuses(app: &TestApp, n: usize) -> Vec<u16> {
+    let mut out = vec![];
+    for _ in 0..n {
+        let resp = app.get("/api/v1/products", None).await;
+        if resp.status != 200 {
+            resp.assert_problem(503, "service_unavailable");
+        }
+        out.push(resp.status);
+    }
+    out
+}
+
+fn kill_server_connections(app: &TestApp) {
+    let mut conn = app.pool.get().unwrap();
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(conn.pg())
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn connections_the_database_closed_are_replaced() {
+    let app = TestApp::spawn().await;
+    statuses(&app, 4).await;
+    // Killed while idle: the pool checks a connection idle for more than
+    // `TRUSTED_FOR` before handing it out, so nobody notices.
+    kill_server_connections(&app);
+    actix_web::rt::time::sleep(canasta::db::TRUSTED_FOR + Duration::from_millis(200)).await;
+    assert_eq!(statuses(&app, 6).await, vec![200; 6]);
+    // Killed just after use (a database restart under load): a connection
+    // trusted as fresh may fail one request with 503; it is then checked and
+    // replaced, and the service carries on by itself.
+    kill_server_connections(&app);
+    let seen = statuses(&app, 12).await;
+    let failed = seen.iter().filter(|s| **s == 503).count();
+    assert!(
+        failed <= 8,
+        "more failures than pooled connections: {seen:?}"
+    );
+    assert_eq!(seen[seen.len() - 3..], [200, 200, 200], "{seen:?}");
+}
+
+#[actix_web::test]
+async fn hot_writes_are_prepared_once_per_connection() {
+    use canasta::events::{Event, notify};
+    let app = TestApp::spawn().await;
+    let (cart, _) = app.guest_cart().await;
+    let id: uuid::Uuid = cart.parse().unwrap();
+    let mut conn = app.pool.get().unwrap();
+    let conn = conn.pg();
+    for _ in 0..3 {
+        canasta::carts::repo::bump(conn, id, true).unwrap();
+        notify(conn, &Event::Cart { id, version: 1 }).unwrap();
+    }
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let prepared: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load::<Prepared>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.statement)
+        .collect();
+    let count = |prefix: &str| prepared.iter().filter(|s| s.starts_with(prefix)).count();
+    assert_eq!(count("UPDATE \"carts\""), 1, "{prepared:?}");
+    assert_eq!(count("SELECT pg_notify"), 1, "{prepared:?}");
 }

@@ -436,7 +436,7 @@ impl TestApp {
         }
         let mut conn = self.pool.get().unwrap();
         diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result::<Count>(&mut conn)
+            .get_result::<Count>(conn.pg())
             .unwrap()
             .n
     }
