@@ -151,6 +151,8 @@ pub struct ItemRow {
     pub updated_at: DateTime<Utc>,
     /// The participant whose line it is (group carts), else `NO_LINE_OWNER`.
     pub line_owner: Uuid,
+    /// Price changes recorded for this line (`cart_item_price_changes`).
+    pub price_changes: i32,
 }
 
 /// One change of a line's unit price.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::cached::CachedExt;
+use crate::events::Publish;
 
 use super::{
     CartKind, CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, ParticipantRow,
@@ -89,28 +90,37 @@ pub fn set_status(
         .map(|_| ())
 }
 
-/// Bumps the version after a change; `touched` also marks shopper activity.
-pub fn bump(conn: &mut PgConnection, id: Uuid, touched: bool) -> QueryResult<CartRow> {
+/// Bumps the version from `from` after a change and publishes `publish`
+/// in the same statement; `touched` also marks shopper activity. `None`
+/// when the cart is not at version `from` (the caller must hold its lock).
+pub fn bump(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: i32,
+    touched: bool,
+    publish: Publish,
+) -> QueryResult<Option<CartRow>> {
     let now = crate::db::now();
-    let q = diesel::update(carts::table.find(id));
-    if touched {
+    let q = diesel::update(carts::table.find(id).filter(carts::version.eq(from)));
+    let bumped = if touched {
         q.set((
             carts::version.eq(carts::version + 1),
             carts::updated_at.eq(now),
             carts::last_activity_at.eq(now),
         ))
-        .returning(CartRow::as_returning())
+        .returning((CartRow::as_returning(), publish))
         .cached()
-        .get_result(conn)
+        .get_result::<(CartRow, bool)>(conn)
     } else {
         q.set((
             carts::version.eq(carts::version + 1),
             carts::updated_at.eq(now),
         ))
-        .returning(CartRow::as_returning())
+        .returning((CartRow::as_returning(), publish))
         .cached()
-        .get_result(conn)
-    }
+        .get_result::<(CartRow, bool)>(conn)
+    };
+    bumped.optional().map(|row| row.map(|(cart, _)| cart))
 }
 
 /// A cart's lines, oldest first.
@@ -132,21 +142,26 @@ pub fn insert_item(conn: &mut PgConnection, row: &ItemRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Sets a line's quantity and list.
-pub fn set_item(conn: &mut PgConnection, id: Uuid, quantity: i32, saved: bool) -> QueryResult<()> {
+/// Sets a line's quantity and list; the line as stored.
+pub fn set_item(
+    conn: &mut PgConnection,
+    id: Uuid,
+    quantity: i32,
+    saved: bool,
+) -> QueryResult<ItemRow> {
     diesel::update(items::table.find(id))
         .set((
             items::quantity.eq(quantity),
             items::saved_for_later.eq(saved),
             items::updated_at.eq(diesel::dsl::now),
         ))
-        .returning(items::id)
+        .returning(ItemRow::as_returning())
         .cached()
-        .load::<Uuid>(conn)
-        .map(|_| ())
+        .get_result(conn)
 }
 
-/// Stores a new unit price, keeping the old one as pending for the notice.
+/// Stores a new unit price, keeping the old one as pending for the notice,
+/// and counts the change (record it with `insert_price_change`).
 pub fn reprice_item(conn: &mut PgConnection, old: &ItemRow, new: &ItemRow) -> QueryResult<()> {
     diesel::update(items::table.find(old.id))
         .set((
@@ -156,6 +171,7 @@ pub fn reprice_item(conn: &mut PgConnection, old: &ItemRow, new: &ItemRow) -> Qu
             items::rate.eq(new.rate),
             items::prev_unit_price_usd.eq(old.prev_unit_price_usd.or(Some(old.unit_price_usd))),
             items::prev_unit_price_ves.eq(old.prev_unit_price_ves.or(Some(old.unit_price_ves))),
+            items::price_changes.eq(items::price_changes + 1),
             items::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

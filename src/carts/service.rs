@@ -3,7 +3,7 @@
 //! into 412 instead of a lost update. Every read re-prices the lines against
 //! the current product prices, stock and exchange rate, and reports notices.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -17,7 +17,7 @@ use super::{
 };
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode, Shortage};
-use crate::events::{self, Event};
+use crate::events::{Event, Publish};
 use crate::inventory::StockRow;
 use crate::money::DualPrice;
 use crate::products::service::{self as products, ProductFacts};
@@ -61,20 +61,6 @@ impl Caller {
     }
 }
 
-/// Units the cart's own soft hold keeps for it, per product.
-fn held(conn: &mut PgConnection, cart_id: Uuid) -> Result<HashMap<Uuid, i32>, AppError> {
-    Ok(
-        inventory::service::active_for_owner(conn, inventory::OwnerType::Cart, cart_id)?
-            .map(|(_, lines)| {
-                lines
-                    .into_iter()
-                    .map(|l| (l.product_id, l.quantity))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    )
-}
-
 /// Releases the cart's soft hold, if it has one.
 fn release_hold(
     conn: &mut PgConnection,
@@ -94,11 +80,12 @@ fn release_hold(
 fn place_hold(
     conn: &mut PgConnection,
     cart_id: Uuid,
+    items: &[ItemRow],
     ttl: i64,
     actor: &inventory::service::Actor,
 ) -> Result<(), AppError> {
-    let lines: Vec<(Uuid, i32)> = repo::items_of(conn, cart_id)?
-        .into_iter()
+    let lines: Vec<(Uuid, i32)> = items
+        .iter()
         .filter(|i| !i.saved_for_later)
         .map(|i| (i.product_id, i.quantity))
         .collect();
@@ -283,15 +270,20 @@ fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartVie
     view_with(conn, cart, touched, &mut Memo::default())
 }
 
-/// Reads one cart write has already made (the rate, product facts and stock
-/// of the products it looked at), so building the view after the write does
-/// not read them again. Stock is only kept when the write held no stock.
+/// Reads one cart write has already made (the lines as the write left them,
+/// the rate, product facts, stock and the cart's own hold of the products
+/// it looked at), so building the view after the write does not read them
+/// again. Stock is forgotten when the write held or released some.
 #[derive(Default)]
 struct Memo {
     rate: Option<RateRow>,
     loaded: std::collections::HashSet<Uuid>,
     facts: HashMap<Uuid, ProductFacts>,
-    stock: std::collections::BTreeMap<Uuid, StockRow>,
+    stock: BTreeMap<Uuid, StockRow>,
+    /// Units the cart's own soft hold keeps, per loaded product.
+    held: BTreeMap<Uuid, i32>,
+    /// The cart's lines, oldest first, once read (kept in step by writes).
+    items: Option<Vec<ItemRow>>,
 }
 
 impl Memo {
@@ -299,8 +291,27 @@ impl Memo {
         rate_once(&mut self.rate, conn)
     }
 
-    /// Product facts and stock for `ids`, read only for ids not read yet.
-    fn products(&mut self, conn: &mut PgConnection, ids: &[Uuid]) -> Result<(), AppError> {
+    /// The cart's lines: the ones in hand, or read now. The caller puts
+    /// them back (`self.items = Some(..)`) after changing them.
+    fn take_items(
+        &mut self,
+        conn: &mut PgConnection,
+        cart_id: Uuid,
+    ) -> Result<Vec<ItemRow>, AppError> {
+        match self.items.take() {
+            Some(items) => Ok(items),
+            None => Ok(repo::items_of(conn, cart_id)?),
+        }
+    }
+
+    /// Product facts, stock and the cart's own hold for `ids`, read only
+    /// for ids not read yet.
+    fn products(
+        &mut self,
+        conn: &mut PgConnection,
+        cart_id: Uuid,
+        ids: &[Uuid],
+    ) -> Result<(), AppError> {
         let missing: Vec<Uuid> = ids
             .iter()
             .copied()
@@ -308,8 +319,14 @@ impl Memo {
             .collect();
         if !missing.is_empty() {
             self.facts.extend(products::facts(conn, &missing)?);
-            self.stock
-                .extend(inventory::service::stock_of(conn, &missing)?);
+            let (stock, held) = inventory::service::stock_and_held(
+                conn,
+                &missing,
+                inventory::OwnerType::Cart,
+                cart_id,
+            )?;
+            self.stock.extend(stock);
+            self.held.extend(held);
             self.loaded.extend(missing);
         }
         Ok(())
@@ -320,6 +337,7 @@ impl Memo {
         self.loaded.clear();
         self.facts.clear();
         self.stock.clear();
+        self.held.clear();
     }
 }
 
@@ -339,7 +357,7 @@ fn view_with(
     touched: bool,
     memo: &mut Memo,
 ) -> Result<CartView, AppError> {
-    let mut items = repo::items_of(conn, cart.id)?;
+    let mut items = memo.take_items(conn, cart.id)?;
     if touched && items.iter().any(|i| i.prev_unit_price_usd.is_some()) {
         repo::acknowledge_prices(conn, cart.id)?;
         for item in &mut items {
@@ -356,13 +374,8 @@ fn view_with(
         Some(memo.rate(conn)?)
     };
     let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
-    memo.products(conn, &ids)?;
-    let (facts, stock) = (&memo.facts, &memo.stock);
-    let own = if items.is_empty() {
-        HashMap::new()
-    } else {
-        held(conn, cart.id)?
-    };
+    memo.products(conn, cart.id, &ids)?;
+    let (facts, stock, own) = (&memo.facts, &memo.stock, &memo.held);
     let mut changed = touched;
     let mut lines = Vec::with_capacity(items.len());
     let mut notices = vec![];
@@ -419,6 +432,7 @@ fn view_with(
             item = ItemRow {
                 prev_unit_price_usd: item.prev_unit_price_usd.or(Some(item.unit_price_usd)),
                 prev_unit_price_ves: item.prev_unit_price_ves.or(Some(item.unit_price_ves)),
+                price_changes: item.price_changes + 1,
                 ..new
             };
             changed = true;
@@ -443,7 +457,12 @@ fn view_with(
             history: vec![],
         });
     }
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.row.id).collect();
+    // Only lines that have recorded a price change have a history.
+    let ids: Vec<Uuid> = lines
+        .iter()
+        .filter(|l| l.row.price_changes > 0)
+        .map(|l| l.row.id)
+        .collect();
     let mut history: HashMap<Uuid, Vec<ItemPriceChangeRow>> = HashMap::new();
     if !ids.is_empty() {
         for change in repo::price_changes(conn, &ids)? {
@@ -485,15 +504,14 @@ fn view_with(
         rate.as_ref().map_or(Decimal::ZERO, |r| r.rate),
     );
     let cart = if changed {
-        let cart = repo::bump(conn, cart.id, touched)?;
-        events::notify(
-            conn,
-            &Event::Cart {
-                id: cart.id,
-                version: cart.version,
-            },
-        )?;
-        cart
+        // The cart is locked by this transaction, so its next version is
+        // known and the event can go out with the bump.
+        let next = Event::Cart {
+            id: cart.id,
+            version: cart.version + 1,
+        };
+        repo::bump(conn, cart.id, cart.version, touched, Publish::of(&next))?
+            .ok_or_else(|| AppError::internal(format!("cart {} changed under its lock", cart.id)))?
     } else {
         cart
     };
@@ -599,18 +617,17 @@ fn apply_op(
     op: Op,
     memo: &mut Memo,
 ) -> Result<(), AppError> {
-    let items = repo::items_of(conn, cart.id)?;
+    let mut items = memo.take_items(conn, cart.id)?;
     let owner_key = if access.group {
         access.user.unwrap_or(NO_LINE_OWNER)
     } else {
         NO_LINE_OWNER
     };
     let mine = |item: &ItemRow| !access.group || item.line_owner == owner_key;
-    let line = |item_id: Uuid| -> Result<ItemRow, AppError> {
+    let line = |items: &[ItemRow], item_id: Uuid| -> Result<usize, AppError> {
         items
             .iter()
-            .find(|i| i.id == item_id)
-            .cloned()
+            .position(|i| i.id == item_id)
             .ok_or(AppError::NotFound("cart item"))
     };
     let product_of = |op: &Op| match op {
@@ -628,7 +645,7 @@ fn apply_op(
         .map(|i| i.product_id)
         .chain(product_of(&op))
         .collect();
-    memo.products(conn, &ids)?;
+    memo.products(conn, cart.id, &ids)?;
     let Memo {
         rate: memo_rate,
         facts,
@@ -636,6 +653,7 @@ fn apply_op(
         ..
     } = memo;
     let (facts, stock) = (&*facts, &*stock);
+    // Each write returns the line as stored, which replaces ours.
     match op {
         Op::Add {
             product_id,
@@ -644,11 +662,11 @@ fn apply_op(
             let f = sellable(prefix, facts, product_id)?;
             let existing = items
                 .iter()
-                .find(|i| i.product_id == product_id && i.line_owner == owner_key);
-            let total = existing.map_or(0, |i| i.quantity) + quantity;
+                .position(|i| i.product_id == product_id && i.line_owner == owner_key);
+            let total = existing.map_or(0, |at| items[at].quantity) + quantity;
             check_quantity(prefix, f, &stock[&product_id], total)?;
             match existing {
-                Some(item) => repo::set_item(conn, item.id, total, false)?,
+                Some(at) => items[at] = repo::set_item(conn, items[at].id, total, false)?,
                 None => {
                     if items.len() >= MAX_LINES {
                         return Err(AppError::invalid(
@@ -659,38 +677,40 @@ fn apply_op(
                     let rate = rate_once(memo_rate, conn)?;
                     let unit = DualPrice::at_rate(f.product.price_usd, rate.rate);
                     let now = crate::db::now();
-                    repo::insert_item(
-                        conn,
-                        &ItemRow {
-                            id: Uuid::now_v7(),
-                            cart_id: cart.id,
-                            product_id,
-                            seller_id: f.product.seller_id,
-                            quantity: total,
-                            saved_for_later: false,
-                            name: f.product.name.clone(),
-                            sku: f.product.sku.clone(),
-                            image_url: f.product.image_url.clone(),
-                            category: f.product.category.clone(),
-                            seller_name: f.seller_name.clone(),
-                            unit_price_usd: unit.usd,
-                            unit_price_ves: unit.ves,
-                            rate_id: rate.id,
-                            rate: rate.rate,
-                            prev_unit_price_usd: None,
-                            prev_unit_price_ves: None,
-                            added_by: access.user,
-                            created_at: now,
-                            updated_at: now,
-                            line_owner: owner_key,
-                        },
-                    )?;
+                    let row = ItemRow {
+                        id: Uuid::now_v7(),
+                        cart_id: cart.id,
+                        product_id,
+                        seller_id: f.product.seller_id,
+                        quantity: total,
+                        saved_for_later: false,
+                        name: f.product.name.clone(),
+                        sku: f.product.sku.clone(),
+                        image_url: f.product.image_url.clone(),
+                        category: f.product.category.clone(),
+                        seller_name: f.seller_name.clone(),
+                        unit_price_usd: unit.usd,
+                        unit_price_ves: unit.ves,
+                        rate_id: rate.id,
+                        rate: rate.rate,
+                        prev_unit_price_usd: None,
+                        prev_unit_price_ves: None,
+                        added_by: access.user,
+                        created_at: now,
+                        updated_at: now,
+                        line_owner: owner_key,
+                        price_changes: 0,
+                    };
+                    repo::insert_item(conn, &row)?;
+                    items.push(row);
+                    items.sort_by_key(|i| (i.created_at, i.id));
                 }
             }
         }
         Op::SetQuantity { item_id, quantity } => {
-            let item = line(item_id)?;
-            if !mine(&item) {
+            let at = line(&items, item_id)?;
+            let item = &items[at];
+            if !mine(item) {
                 return Err(not_yours());
             }
             let f = sellable(prefix, facts, item.product_id)?;
@@ -702,38 +722,44 @@ fn apply_op(
                     format!("at most {} per order", f.product.max_per_order),
                 ));
             }
-            repo::set_item(conn, item.id, quantity, item.saved_for_later)?;
+            items[at] = repo::set_item(conn, item.id, quantity, item.saved_for_later)?;
         }
         Op::Remove { item_id } => {
-            let item = line(item_id)?;
-            if !mine(&item) && !access.owner {
+            let at = line(&items, item_id)?;
+            if !mine(&items[at]) && !access.owner {
                 return Err(not_yours());
             }
-            repo::delete_item(conn, item.id)?;
+            repo::delete_item(conn, items[at].id)?;
+            items.remove(at);
         }
         Op::SaveForLater { item_id } => {
-            let item = line(item_id)?;
-            if !mine(&item) {
+            let at = line(&items, item_id)?;
+            let item = &items[at];
+            if !mine(item) {
                 return Err(not_yours());
             }
-            repo::set_item(conn, item.id, item.quantity, true)?;
+            items[at] = repo::set_item(conn, item.id, item.quantity, true)?;
         }
         Op::MoveToCart { item_id } => {
-            let item = line(item_id)?;
-            if !mine(&item) {
+            let at = line(&items, item_id)?;
+            let item = &items[at];
+            if !mine(item) {
                 return Err(not_yours());
             }
             let f = sellable(prefix, facts, item.product_id)?;
             check_quantity(prefix, f, &stock[&item.product_id], item.quantity)?;
-            repo::set_item(conn, item.id, item.quantity, false)?;
+            items[at] = repo::set_item(conn, item.id, item.quantity, false)?;
         }
         Op::Clear if access.group && !access.owner => {
             repo::clear_lines_of(conn, cart.id, owner_key)?;
+            items.retain(|i| i.saved_for_later || i.line_owner != owner_key);
         }
         Op::Clear => {
             repo::clear(conn, cart.id)?;
+            items.retain(|i| i.saved_for_later);
         }
     }
+    memo.items = Some(items);
     Ok(())
 }
 
@@ -796,7 +822,9 @@ pub fn update_cart(
             apply_op(conn, &cart, access, &prefix, op, &mut memo)?;
         }
         if let Some(ttl) = caller.hold_seconds {
-            place_hold(conn, cart.id, ttl, &actor)?;
+            let items = memo.take_items(conn, cart.id)?;
+            place_hold(conn, cart.id, &items, ttl, &actor)?;
+            memo.items = Some(items);
             memo.forget_stock();
         }
         view_with(conn, cart, true, &mut memo)
@@ -887,7 +915,7 @@ pub fn merge(
             }
             match existing {
                 Some(e) if !item.saved_for_later && merged > 0 => {
-                    repo::set_item(conn, e.id, merged, false)?
+                    repo::set_item(conn, e.id, merged, false)?;
                 }
                 Some(_) => {}
                 None if merged > 0 => repo::insert_item(
@@ -897,6 +925,8 @@ pub fn merge(
                         cart_id: target.id,
                         quantity: merged,
                         added_by: Some(user.user_id),
+                        // The guest line's price history stays with it.
+                        price_changes: 0,
                         ..item
                     },
                 )?,
@@ -909,7 +939,8 @@ pub fn merge(
         if let Some(ttl) = policy.hold_seconds {
             // Merged quantities were capped by what is available, so this holds.
             release_hold(conn, target.id, &actor)?;
-            place_hold(conn, target.id, ttl, &actor)?;
+            let items = repo::items_of(conn, target.id)?;
+            place_hold(conn, target.id, &items, ttl, &actor)?;
         }
         Ok((view(conn, target, true)?, adjustments, false))
     })

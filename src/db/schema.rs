@@ -342,6 +342,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         line_owner -> Uuid,
+        price_changes -> Int4,
     }
 }
 

@@ -14,8 +14,6 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::db::cached::CachedExt;
-
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "canasta_events";
 
@@ -41,16 +39,50 @@ pub enum Event {
 
 /// Publishes an event when the caller's transaction commits.
 pub fn notify(conn: &mut PgConnection, event: &Event) -> QueryResult<()> {
-    /// The row `SELECT pg_notify(..)` answers with (its value is void).
-    #[derive(QueryableByName)]
-    struct Sent {}
-    let payload = serde_json::to_string(event).unwrap_or_default();
-    diesel::sql_query("SELECT pg_notify($1, $2)")
-        .bind::<Text, _>(CHANNEL)
-        .bind::<Text, _>(payload)
-        .cached()
-        .get_result::<Sent>(conn)
+    diesel::select(Publish::of(event))
+        .get_result::<bool>(conn)
         .map(|_| ())
+}
+
+/// `pg_notify(CHANNEL, event)` as an SQL expression (its value is true),
+/// so a statement that changes something also publishes the change: one
+/// round trip instead of two, e.g. `UPDATE .. RETURNING .., publish`.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+pub struct Publish {
+    payload: String,
+}
+
+impl Publish {
+    /// Publishes `event`.
+    pub fn of(event: &Event) -> Self {
+        Self {
+            payload: serde_json::to_string(event).unwrap_or_default(),
+        }
+    }
+}
+
+impl diesel::expression::Expression for Publish {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Publish {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("(pg_notify(");
+        out.push_bind_param::<Text, _>(CHANNEL)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.payload)?;
+        out.push_sql(") IS NOT NULL)");
+        Ok(())
+    }
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for Publish {}
+impl<QS> diesel::expression::SelectableExpression<QS> for Publish {}
+impl diesel::expression::ValidGrouping<()> for Publish {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
 /// The in-process fan-out of events. The listener thread runs only while

@@ -56,6 +56,30 @@ pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Stock
         .load(conn)
 }
 
+/// Stock records of several products, each with the units the owner's
+/// active reservation holds of it (`None` when it holds none), in one read.
+pub fn find_many_with_held(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    owner_type: OwnerType,
+    owner_id: Uuid,
+) -> QueryResult<Vec<(StockRow, Option<i32>)>> {
+    let owners_active = res::table
+        .filter(res::owner_type.eq(owner_type))
+        .filter(res::owner_id.eq(owner_id))
+        .filter(res::status.eq(ReservationStatus::Active))
+        .select(res::id);
+    s::table
+        .left_join(
+            lines::table.on(lines::product_id
+                .eq(s::product_id)
+                .and(lines::reservation_id.eq_any(owners_active))),
+        )
+        .filter(s::product_id.eq_any(ids))
+        .select((StockRow::as_select(), lines::quantity.nullable()))
+        .load(conn)
+}
+
 /// Adds `d_on_hand` and `d_reserved` when the result keeps every invariant
 /// (`0 <= reserved <= on_hand <= MAX_ON_HAND`); with `need_available`, only
 /// when that many units are available (`on_hand - reserved - safety_stock`).

@@ -833,6 +833,32 @@ pub fn stock_of(
     Ok(found)
 }
 
+/// Stock figures per product, and units an owner's reservation holds of each.
+pub type StockAndHeld = (BTreeMap<Uuid, StockRow>, BTreeMap<Uuid, i32>);
+
+/// Stock figures of several products (zeros for products never stocked)
+/// and the units the owner's active reservation holds of each (absent when
+/// none), read together.
+pub fn stock_and_held(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    owner_type: OwnerType,
+    owner_id: Uuid,
+) -> Result<StockAndHeld, AppError> {
+    let mut stock = BTreeMap::new();
+    let mut held = BTreeMap::new();
+    for (row, quantity) in repo::find_many_with_held(conn, ids, owner_type, owner_id)? {
+        if let Some(q) = quantity {
+            held.insert(row.product_id, q);
+        }
+        stock.insert(row.product_id, row);
+    }
+    for id in ids {
+        stock.entry(*id).or_insert_with(|| StockRow::empty(*id));
+    }
+    Ok((stock, held))
+}
+
 /// The owner's active reservation and its lines, locked, if any.
 pub fn active_for_owner(
     conn: &mut PgConnection,

@@ -175,16 +175,37 @@ async fn connections_the_database_closed_are_replaced() {
 
 #[actix_web::test]
 async fn hot_writes_are_prepared_once_per_connection() {
-    use canasta::events::{Event, notify};
+    use canasta::db::schema::carts;
+    use canasta::events::{Event, Publish, notify};
     let app = TestApp::spawn().await;
     let (cart, _) = app.guest_cart().await;
     let id: uuid::Uuid = cart.parse().unwrap();
     let mut conn = app.pool.get().unwrap();
     let conn = conn.pg();
+    let mut version: i32 = carts::table
+        .find(id)
+        .select(carts::version)
+        .first(conn)
+        .unwrap();
     for _ in 0..3 {
-        canasta::carts::repo::bump(conn, id, true).unwrap();
-        notify(conn, &Event::Cart { id, version: 1 }).unwrap();
+        let next = Event::Cart {
+            id,
+            version: version + 1,
+        };
+        let bumped = canasta::carts::repo::bump(conn, id, version, true, Publish::of(&next))
+            .unwrap()
+            .expect("the cart was at this version");
+        assert_eq!(bumped.version, version + 1);
+        version = bumped.version;
+        notify(conn, &Event::Rate).unwrap();
     }
+    // A stale version bumps nothing.
+    let stale = Publish::of(&Event::Rate);
+    assert!(
+        canasta::carts::repo::bump(conn, id, version - 1, true, stale)
+            .unwrap()
+            .is_none()
+    );
     #[derive(QueryableByName)]
     struct Prepared {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -198,5 +219,5 @@ async fn hot_writes_are_prepared_once_per_connection() {
         .collect();
     let count = |prefix: &str| prepared.iter().filter(|s| s.starts_with(prefix)).count();
     assert_eq!(count("UPDATE \"carts\""), 1, "{prepared:?}");
-    assert_eq!(count("SELECT pg_notify"), 1, "{prepared:?}");
+    assert_eq!(count("SELECT (pg_notify"), 1, "{prepared:?}");
 }
