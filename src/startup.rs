@@ -183,17 +183,9 @@ fn serve(
             .default_service(web::to(routes::fallback))
     })
     .listen(listener)?;
-    // Each worker gets as many blocking threads (where `db::run` works) as
-    // its share of the pool: requests then wait in one FIFO queue per worker
-    // instead of many threads racing for connections, which on two cores
-    // more than halved the add-to-cart p99 at 32 users (docs/benchmarks.md).
-    let workers = settings
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let per_worker = (settings.pool_size as usize).div_ceil(workers).max(1);
-    server = server
-        .workers(workers)
-        .worker_max_blocking_threads(per_worker);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
     Ok(server.run())
 }
 
