@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{CHECKOUT_TTL_SECONDS, CheckoutLine, CheckoutRow, CheckoutStatus};
 use crate::auth::Principal;
 use crate::carts::pricing::AppliedFee;
+use crate::db::cached::CachedExt;
 use crate::db::schema::checkouts as c;
 use crate::delivery::DeliveryOptionRow;
 use crate::error::{AppError, ErrorCode, FieldError};
@@ -550,7 +551,9 @@ fn close_and_convert(
     .bind::<SqlUuid, _>(checkout_id)
     .bind::<SqlUuid, _>(cart_id)
     .bind::<Text, _>(crate::events::CHANNEL)
-    .execute(conn)?;
+    .cached()
+    .load::<Notified>(conn)?
+    .len();
     if notified != 1 {
         return Err(AppError::internal(format!(
             "the cart {cart_id} of a placed checkout is gone"
@@ -558,6 +561,10 @@ fn close_and_convert(
     }
     Ok(())
 }
+
+/// A row of `SELECT pg_notify(..)` (its value is void).
+#[derive(QueryableByName)]
+struct Notified {}
 
 /// The result of placing: the orders, and whether this call created them.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ use super::{
     AlertRow, AlertStatus, MovementReason, MovementRow, OwnerType, ReservationLineRow,
     ReservationRow, ReservationStatus, StockRow,
 };
+use crate::db::cached::CachedExt;
 use crate::db::schema::{
     products, reservation_lines as lines, reservations as res, stock_alerts as alerts,
     stock_levels as s, stock_movements as mv,
@@ -107,6 +108,7 @@ pub fn apply_delta(
         s::updated_at.eq(diesel::dsl::now),
     ))
     .returning(StockRow::as_returning())
+    .cached()
     .get_result(conn)
     .optional()
 }
@@ -132,7 +134,9 @@ pub fn set_thresholds(
 pub fn insert_movement(conn: &mut PgConnection, row: &MovementRow) -> QueryResult<()> {
     diesel::insert_into(mv::table)
         .values(row)
-        .execute(conn)
+        .returning(mv::id)
+        .cached()
+        .get_result::<Uuid>(conn)
         .map(|_| ())
 }
 
@@ -280,7 +284,10 @@ pub fn reown(
         res::expires_at.eq(expires_at),
         res::updated_at.eq(diesel::dsl::now),
     ))
-    .execute(conn)
+    .returning(res::id)
+    .cached()
+    .load::<Uuid>(conn)
+    .map(|ids| ids.len())
 }
 
 /// Moves the lines of `products` from one reservation to another.
@@ -313,8 +320,10 @@ pub fn expire_no_sooner_than(
             .filter(res::expires_at.lt(at)),
     )
     .set((res::expires_at.eq(at), res::updated_at.eq(diesel::dsl::now)))
-    .execute(conn)
-    .map(|n| n == 1)
+    .returning(res::id)
+    .cached()
+    .load::<Uuid>(conn)
+    .map(|ids| ids.len() == 1)
 }
 
 /// Moves an active reservation's expiry.

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::state::{self, Mover, OrderStatus, PaymentStatus, Refusal, ShippingStatus, Statuses};
 use super::{HistoryRow, OrderItemRow, OrderRow};
 use crate::auth::Principal;
+use crate::db::cached::CachedExt;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
 use crate::error::{AppError, ErrorCode, FieldError};
 use crate::inventory::service as inventory;
@@ -50,6 +51,7 @@ pub fn insert(
     .bind::<SqlUuid, _>(Uuid::now_v7())
     .bind::<Jsonb, _>(event)
     .bind::<Timestamptz, _>(crate::db::now())
+    .cached()
     .get_result(conn)?;
     Ok(row.number)
 }
@@ -242,16 +244,22 @@ fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), Ap
              INSERT INTO order_history SELECT * FROM jsonb_populate_record(NULL::order_history, $1)
          )
          INSERT INTO outbox (id, topic, aggregate_id, payload, created_at, available_at)
-         VALUES ($2, 'order.status_changed', $3, $4, $5, $5)",
+         VALUES ($2, 'order.status_changed', $3, $4, $5, $5)
+         RETURNING id",
     )
     .bind::<Jsonb, _>(serde_json::to_value(&row).map_err(AppError::internal)?)
     .bind::<SqlUuid, _>(Uuid::now_v7())
     .bind::<SqlUuid, _>(o.id)
     .bind::<Jsonb, _>(serde_json::json!({"order_id": o.id, "number": o.number, "field": field, "from": from, "to": to}))
     .bind::<Timestamptz, _>(now)
-    .execute(conn)?;
+    .cached()
+    .get_result::<Recorded>(conn)?;
     Ok(())
 }
+
+/// The row a recorded move returns (its outbox id, not needed).
+#[derive(QueryableByName)]
+struct Recorded {}
 
 /// Applies a move's conditional update (`None` when the order changed
 /// meanwhile: 409), keeps the lines' status in step when it changes, and
