@@ -552,7 +552,7 @@ fn close_and_convert(
     .bind::<SqlUuid, _>(cart_id)
     .bind::<Text, _>(crate::events::CHANNEL)
     .cached()
-    .load::<Notified>(conn)?
+    .load::<crate::db::Done>(conn)?
     .len();
     if notified != 1 {
         return Err(AppError::internal(format!(
@@ -561,10 +561,6 @@ fn close_and_convert(
     }
     Ok(())
 }
-
-/// A row of `SELECT pg_notify(..)` (its value is void).
-#[derive(QueryableByName)]
-struct Notified {}
 
 /// The result of placing: the orders, and whether this call created them.
 #[derive(Debug, Clone)]

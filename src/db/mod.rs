@@ -190,6 +190,19 @@ where
         .map_err(|_| AppError::internal("the database work panicked"))?
 }
 
+/// `text` for a `LIKE`/`ILIKE` pattern, its wildcards (`%`, `_`) and the
+/// escape character taken literally.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A result row whose columns are not read: for a statement run for its
+/// effect that returns a row anyway (to stay prepared, see [`cached`]).
+#[derive(diesel::QueryableByName)]
+pub struct Done {}
+
 /// Applies every pending migration and returns the names applied.
 pub fn migrate(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
     let applied = conn

@@ -823,14 +823,19 @@ pub fn stock_of(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<BTreeMap<Uuid, StockRow>, AppError> {
-    let mut found: BTreeMap<Uuid, StockRow> = repo::find_many(conn, ids)?
+    let found = repo::find_many(conn, ids)?
         .into_iter()
         .map(|s| (s.product_id, s))
         .collect();
+    Ok(with_empty(found, ids))
+}
+
+/// `found` with a zero record for each of `ids` that has none.
+fn with_empty(mut found: BTreeMap<Uuid, StockRow>, ids: &[Uuid]) -> BTreeMap<Uuid, StockRow> {
     for id in ids {
         found.entry(*id).or_insert_with(|| StockRow::empty(*id));
     }
-    Ok(found)
+    found
 }
 
 /// Stock figures per product, and units an owner's reservation holds of each.
@@ -853,10 +858,7 @@ pub fn stock_and_held(
         }
         stock.insert(row.product_id, row);
     }
-    for id in ids {
-        stock.entry(*id).or_insert_with(|| StockRow::empty(*id));
-    }
-    Ok((stock, held))
+    Ok((with_empty(stock, ids), held))
 }
 
 /// The owner's active reservation and its lines, locked, if any.

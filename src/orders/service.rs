@@ -253,13 +253,9 @@ fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), Ap
     .bind::<Jsonb, _>(serde_json::json!({"order_id": o.id, "number": o.number, "field": field, "from": from, "to": to}))
     .bind::<Timestamptz, _>(now)
     .cached()
-    .get_result::<Recorded>(conn)?;
+    .get_result::<crate::db::Done>(conn)?;
     Ok(())
 }
-
-/// The row a recorded move returns (its outbox id, not needed).
-#[derive(QueryableByName)]
-struct Recorded {}
 
 /// Applies a move's conditional update (`None` when the order changed
 /// meanwhile: 409), keeps the lines' status in step when it changes, and
@@ -1049,14 +1045,10 @@ pub fn list(
         } else {
             format!("CN-{upper}")
         };
-        let escaped = number
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let number_prefix = format!("{escaped}%");
+        let number_prefix = format!("{}%", crate::db::escape_like(&number));
         let in_items = i::table
             .filter(i::order_id.eq(o::id))
-            .filter(i::name.ilike(crate::products::repo::like_pattern(text)));
+            .filter(i::name.ilike(format!("%{}%", crate::db::escape_like(text))));
         q = q.filter(
             o::number
                 .like(number_prefix)

@@ -109,14 +109,6 @@ pub fn update(
         .get_result(conn)
 }
 
-pub(crate) fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// Products matching `f`, in its order, at most `limit`.
 pub fn list(
     conn: &mut PgConnection,
@@ -139,7 +131,7 @@ pub fn list(
         q = q.filter(p::seller_id.eq(seller_id));
     }
     if let Some(text) = &f.text {
-        let pattern = like_pattern(text);
+        let pattern = format!("%{}%", crate::db::escape_like(text));
         q = q.filter(p::name.ilike(pattern.clone()).or(p::sku.ilike(pattern)));
     }
     q = match &f.after {
