@@ -861,11 +861,7 @@ async fn with_soft_holds_on_cart_lines_keep_their_units_until_they_go() {
         .await
         .assert_status(200);
     assert_eq!(app.stock(seller, p).await["reserved"], 3);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -899,9 +895,5 @@ async fn soft_holds_end_when_the_cart_goes_idle() {
         }
     }
     assert_eq!(reserved, 0);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }

@@ -209,11 +209,7 @@ async fn a_checkout_holds_the_stock_and_its_review_adds_up_in_both_currencies() 
     )
     .await
     .assert_problem(409, "conflict");
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -367,11 +363,7 @@ async fn a_checkout_needs_the_stock_and_ends_when_its_hold_ends() {
     )
     .await
     .assert_problem(409, "checkout_expired");
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -567,11 +559,7 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
     )
     .await
     .assert_problem(404, "not_found");
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -704,11 +692,7 @@ async fn twenty_parallel_placements_on_two_instances_give_one_set_of_orders() {
             == first
     }));
     assert_eq!(app.count("orders"), 2);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -729,14 +713,6 @@ async fn a_product_withdrawn_after_the_review_is_named_at_placement_and_nothing_
         resp.text
     );
     assert_eq!(app.count("orders"), 0);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
-    assert!(
-        app.order_violations().is_empty(),
-        "{:?}",
-        app.order_violations()
-    );
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
 }

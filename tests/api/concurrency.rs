@@ -57,11 +57,7 @@ async fn fifty_buyers_racing_for_seven_units_on_two_instances_get_exactly_seven(
         (stock["reserved"].as_i64(), stock["available"].as_i64()),
         (Some(7), Some(0))
     );
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -83,11 +79,7 @@ async fn multi_product_reservations_in_opposite_orders_neither_deadlock_nor_over
     assert_eq!(count(&statuses, 201), 15, "{statuses:?}");
     assert_eq!(count(&statuses, 409), 25, "{statuses:?}");
     assert_eq!(app.stock(seller, p).await["reserved"], 15);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -126,11 +118,7 @@ async fn concurrent_releases_of_one_reservation_release_it_once() {
     assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
     assert_eq!(count(&statuses, 409), 9, "{statuses:?}");
     assert_eq!(app.stock(seller, product).await["reserved"], 0);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 /// One request with a bearer token to either instance.
@@ -285,14 +273,6 @@ async fn fifty_buyers_checking_out_the_last_ten_units_on_two_instances_place_exa
         (stock["on_hand"].as_i64(), stock["reserved"].as_i64()),
         (Some(10), Some(10))
     );
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
-    assert!(
-        app.order_violations().is_empty(),
-        "{:?}",
-        app.order_violations()
-    );
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
 }

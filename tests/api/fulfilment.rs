@@ -219,12 +219,8 @@ async fn an_order_goes_from_cart_to_completed_and_each_caller_sees_its_next_acti
         (stock["on_hand"].as_i64(), stock["reserved"].as_i64()),
         (Some(8), Some(0))
     );
-    assert!(app.inventory_violations().is_empty());
-    assert!(
-        app.order_violations().is_empty(),
-        "{:?}",
-        app.order_violations()
-    );
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
 }
 
 #[actix_web::test]
@@ -382,16 +378,8 @@ async fn admins_override_with_a_reason_and_stock_follows() {
     )
     .await
     .assert_problem(409, "invalid_transition");
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
-    assert!(
-        app.order_violations().is_empty(),
-        "{:?}",
-        app.order_violations()
-    );
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
 }
 
 fn make_overdue(app: &TestApp, order: &str) {
@@ -446,16 +434,8 @@ async fn unpaid_orders_are_cancelled_by_the_job_and_their_stock_released() {
     let waiting = details(&app, &reported, &user2).await;
     assert_eq!(waiting["status"], "pending_payment");
     assert_eq!(app.stock(b.seller, product_b).await["reserved"], 2);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
-    assert!(
-        app.order_violations().is_empty(),
-        "{:?}",
-        app.order_violations()
-    );
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
 }
 
 #[actix_web::test]
@@ -516,14 +496,6 @@ async fn a_rejected_payment_gets_time_to_report_again_and_a_late_payment_takes_t
         (stock["on_hand"].as_i64(), stock["reserved"].as_i64()),
         (Some(8), Some(0))
     );
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
-    assert!(
-        app.order_violations().is_empty(),
-        "{:?}",
-        app.order_violations()
-    );
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
 }

@@ -541,6 +541,13 @@ impl TestApp {
     pub fn inventory_violations(&self) -> Vec<String> {
         canasta::invariants::inventory(&mut self.pool.get().unwrap()).unwrap()
     }
+
+    /// Asserts the stock invariants hold, listing the violations if not.
+    #[track_caller]
+    pub fn assert_stock_invariants(&self) {
+        let violations = self.inventory_violations();
+        assert!(violations.is_empty(), "{violations:?}");
+    }
 }
 
 impl TestApp {
@@ -550,6 +557,13 @@ impl TestApp {
     /// Returns the offending orders.
     pub fn order_violations(&self) -> Vec<String> {
         canasta::invariants::orders(&mut self.pool.get().unwrap()).unwrap()
+    }
+
+    /// Asserts the order invariants hold, listing the violations if not.
+    #[track_caller]
+    pub fn assert_order_invariants(&self) {
+        let violations = self.order_violations();
+        assert!(violations.is_empty(), "{violations:?}");
     }
 }
 

@@ -30,11 +30,7 @@ async fn a_seller_sets_levels_and_available_subtracts_reserved_and_safety_stock(
     let stock = app.stock(seller, product).await;
     assert_eq!(stock["reserved"], 3);
     assert_eq!(stock["available"], 5);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -116,11 +112,7 @@ async fn restocks_and_adjustments_are_in_the_ledger_which_replays_to_the_figures
         )
         .await;
     assert_eq!(rest.body["items"][0]["reason"], "correction");
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -148,7 +140,7 @@ async fn reserved_units_cannot_be_removed() {
     .await
     .assert_status(200);
     assert_eq!(app.stock(seller, product).await["on_hand"], 8);
-    assert!(app.inventory_violations().is_empty());
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]

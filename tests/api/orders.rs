@@ -125,11 +125,7 @@ async fn a_verified_payment_sells_the_stock_and_moves_the_order_to_processing() 
         .await;
     assert_eq!(cancelled.body["status"], "cancelled");
     assert_eq!(app.stock(a.seller, product).await["on_hand"], 10);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -235,11 +231,7 @@ async fn a_buyer_cancels_before_payment_and_the_hold_is_released() {
     )
     .await
     .assert_problem(409, "invalid_transition");
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -314,9 +306,5 @@ async fn conflicting_moves_at_once_leave_exactly_one_in_the_history() {
         .filter(|t| t["field"] == "status" && (t["to"] == "cancelled" || t["to"] == "processing"))
         .count();
     assert_eq!(terminal, 1, "{}", details.body["timeline"]);
-    assert!(
-        app.inventory_violations().is_empty(),
-        "{:?}",
-        app.inventory_violations()
-    );
+    app.assert_stock_invariants();
 }

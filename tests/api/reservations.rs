@@ -48,7 +48,7 @@ async fn a_shortfall_on_any_product_holds_nothing_and_lists_every_short_product(
     assert_eq!(short, expected);
     assert_eq!(app.stock(seller, a).await["reserved"], 0);
     assert_eq!(app.count("stock_movements"), movements);
-    assert!(app.inventory_violations().is_empty());
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -112,7 +112,7 @@ async fn release_returns_units_and_commit_sells_them_and_each_ends_once() {
         .await;
     assert_eq!(sales.body["items"][0]["reservation_id"], id);
     assert_eq!(sales.body["items"][0]["owner_type"], "checkout");
-    assert!(app.inventory_violations().is_empty());
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
@@ -195,7 +195,7 @@ async fn the_expiry_job_releases_expired_reservations() {
         )
         .await;
     assert_eq!(expiry.body["items"][0]["actor_role"], "system");
-    assert!(app.inventory_violations().is_empty());
+    app.assert_stock_invariants();
 }
 
 #[actix_web::test]
