@@ -43,9 +43,10 @@ pub fn inventory(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
 }
 
 /// Orders: every order's subtotal is the sum of its lines in both
-/// currencies (the total equals its parts by a CHECK); a paid live order's
-/// stock is sold; a cancelled order holds nothing and its lines say so; one
-/// order per seller per checkout; every order has lines.
+/// currencies (the total equals its parts by a CHECK); a paid or dispatched
+/// live order's stock is sold; a cancelled order was never dispatched, holds
+/// nothing and its lines say so; the timeline ends at each status's current
+/// value; one order per seller per checkout; every order has lines.
 pub fn orders(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
     let mut out = run(
         conn,
@@ -61,8 +62,25 @@ pub fn orders(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
             OR o.total_usd <> o.subtotal_usd + o.delivery_usd + o.fees_usd + o.surcharge_usd
             OR o.total_ves <> o.subtotal_ves + o.delivery_ves + o.fees_ves + o.surcharge_ves
             OR (o.status <> 'cancelled' AND o.payment_status = 'paid' AND r.status <> 'committed')
+            OR (o.status <> 'cancelled' AND o.shipping_status IN ('shipped', 'in_transit', 'delivered')
+                AND r.status <> 'committed')
+            OR (o.status = 'cancelled' AND o.shipping_status IN ('shipped', 'in_transit', 'delivered'))
             OR (o.status = 'cancelled' AND (r.status = 'active' OR NOT l.all_cancelled))",
     )?;
+    // The timeline tells the same story as the statuses: the latest entry of
+    // each field is the field's value now (two moves that both won would
+    // leave an entry that the order does not show).
+    out.extend(run(
+        conn,
+        "SELECT o.number || ' ' || h.field || ' is ' || CASE h.field WHEN 'status' THEN o.status
+                    WHEN 'payment_status' THEN o.payment_status ELSE o.shipping_status END
+                || ' but the timeline ends at ' || h.to_value AS problem
+         FROM orders o
+         JOIN (SELECT DISTINCT ON (order_id, field) order_id, field, to_value
+               FROM order_history ORDER BY order_id, field, id DESC) h ON h.order_id = o.id
+         WHERE h.to_value <> CASE h.field WHEN 'status' THEN o.status
+                    WHEN 'payment_status' THEN o.payment_status ELSE o.shipping_status END",
+    )?);
     out.extend(run(
         conn,
         "SELECT 'checkout ' || checkout_id || ' seller ' || seller_id || ': ' || count(*) || ' orders' AS problem

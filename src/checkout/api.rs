@@ -62,20 +62,7 @@ pub struct SellerReviewResponse {
     pub total: DualPrice,
 }
 
-/// Gift options and notes captured at checkout.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Customization {
-    /// Gift wrap.
-    pub gift_wrap: bool,
-    /// Gift message.
-    pub gift_message: String,
-    /// Special instructions for the sellers.
-    pub special_instructions: String,
-    /// Notes for the delivery.
-    pub delivery_notes: String,
-    /// Packaging preferences.
-    pub package_preferences: String,
-}
+pub use crate::orders::Customization;
 
 /// A checkout and its review.
 #[derive(Debug, Serialize, ToSchema)]
@@ -323,11 +310,11 @@ pub struct PlaceOrderRequest {
 #[serde(deny_unknown_fields)]
 pub struct ExpectedTotal {
     /// USD, a decimal string.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(deserialize_with = "crate::http::fields::required_decimal")]
     #[schema(value_type = String, example = "8.39")]
     pub usd: rust_decimal::Decimal,
     /// VES, a decimal string.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(deserialize_with = "crate::http::fields::required_decimal")]
     #[schema(value_type = String, example = "306.24")]
     pub ves: rust_decimal::Decimal,
 }

@@ -667,17 +667,18 @@ pub fn place(
         }
         let method = review.method.clone().ok_or_else(|| AppError::internal("a ready review has a method"))?;
         let address = review.address.clone().ok_or_else(|| AppError::internal("a ready review has an address"))?;
-        let address_json = serde_json::json!({
-            "recipient": address.recipient, "phone": address.phone, "national_id": address.national_id,
-            "state": address.state, "municipality": address.municipality, "city": address.city,
-            "line1": address.line1, "line2": address.line2, "reference_point": address.reference_point,
-            "latitude": address.latitude, "longitude": address.longitude,
-        });
-        let customization = serde_json::json!({
-            "gift_wrap": row.gift_wrap, "gift_message": row.gift_message,
-            "special_instructions": row.special_instructions, "delivery_notes": row.delivery_notes,
-            "package_preferences": row.package_preferences,
-        });
+        let snapshot = |v: serde_json::Result<serde_json::Value>| v.map_err(AppError::internal);
+        let address_json = snapshot(serde_json::to_value(crate::orders::AddressSnapshot {
+            recipient: address.recipient.clone(), phone: address.phone.clone(), national_id: address.national_id.clone(),
+            state: address.state.clone(), municipality: address.municipality.clone(), city: address.city.clone(),
+            line1: address.line1.clone(), line2: address.line2.clone(), reference_point: address.reference_point.clone(),
+            latitude: address.latitude, longitude: address.longitude,
+        }))?;
+        let customization = snapshot(serde_json::to_value(crate::orders::Customization {
+            gift_wrap: row.gift_wrap, gift_message: row.gift_message.clone(),
+            special_instructions: row.special_instructions.clone(), delivery_notes: row.delivery_notes.clone(),
+            package_preferences: row.package_preferences.clone(),
+        }))?;
         let actor = Actor::of(user);
         // The checkout's hold passes to the orders, one part per seller, in
         // this transaction and without the units ever being free: nobody can
@@ -739,10 +740,10 @@ pub fn place(
                 rate_id: review.rate.id,
                 rate: review.rate.rate,
                 address: address_json.clone(),
-                delivery: serde_json::json!({
-                    "option_id": option.id, "kind": option.kind, "name": option.name, "carrier": option.carrier,
-                    "min_days": option.min_days, "max_days": option.max_days,
-                }),
+                delivery: snapshot(serde_json::to_value(crate::orders::DeliverySnapshot {
+                    option_id: option.id, kind: option.kind, name: option.name.clone(), carrier: option.carrier.clone(),
+                    min_days: option.min_days, max_days: option.max_days,
+                }))?,
                 customization: customization.clone(),
                 reservation_id,
                 payment_due_at: now + Duration::seconds(window),

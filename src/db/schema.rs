@@ -270,6 +270,7 @@ diesel::table! {
         status -> Text,
         reason -> Text,
         created_at -> Timestamptz,
+        reference_key -> Text,
     }
 }
 

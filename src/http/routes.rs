@@ -110,6 +110,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orders::api::report_payment)
                 .service(orders::api::verify_payment)
                 .service(orders::api::reject_payment)
+                .service(orders::api::collect_payment)
                 .service(orders::api::cancel_order),
         );
 }

@@ -177,14 +177,11 @@ pub struct OrderDetails {
     /// Every status change, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// The delivery address as it was at placement.
-    #[schema(value_type = Object)]
-    pub address: serde_json::Value,
-    /// The delivery option as it was at placement.
-    #[schema(value_type = Object)]
-    pub delivery: serde_json::Value,
+    pub address: super::AddressSnapshot,
+    /// The delivery option as it was at placement (its cost is `delivery`).
+    pub delivery_option: super::DeliverySnapshot,
     /// Gift options and notes.
-    #[schema(value_type = Object)]
-    pub customization: serde_json::Value,
+    pub customization: super::Customization,
     /// Carrier, once shipped.
     pub carrier: Option<String>,
     /// Tracking number, once shipped.
@@ -206,46 +203,107 @@ pub struct ActionLink {
     /// Path to call.
     #[schema(example = "/api/v1/orders/0190f0c8-0000-7000-8000-000000000001/cancel")]
     pub path: String,
-    /// The body to send (fields beyond these are described in the operation).
-    #[schema(value_type = Object)]
-    pub body: serde_json::Value,
+    /// The fixed part of the body to send.
+    pub body: ActionBody,
+    /// Fields the caller adds to `body` before sending (described in the
+    /// operation), e.g. `reason` when a seller cancels; empty when `body` is
+    /// the whole request.
+    #[schema(example = json!(["reason"]))]
+    pub required_fields: Vec<&'static str>,
+}
+
+/// The fixed part of an action's request body.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ActionBody {
+    /// The shipping status to set (shipping actions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ShippingStep>,
 }
 
 impl ActionLink {
-    fn new(order: Uuid, action: Action) -> Self {
-        let base = format!("/api/v1/orders/{order}");
-        let (path, body) = match action {
-            Action::ReportPayment => (format!("{base}/payments"), serde_json::json!({})),
-            Action::VerifyPayment => (format!("{base}/payments/verify"), serde_json::json!({})),
-            Action::RejectPayment => (format!("{base}/payments/reject"), serde_json::json!({})),
-            Action::Cancel => (format!("{base}/cancel"), serde_json::json!({})),
+    /// The request that takes `action` on `order` for `viewer`.
+    fn new(order: &OrderRow, viewer: &crate::auth::Principal, action: Action) -> Self {
+        use crate::payments::MethodCode;
+        let base = format!("/api/v1/orders/{}", order.id);
+        let shipping = |step: ShippingStep| ActionBody { status: Some(step) };
+        let courier = order.delivery["kind"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("courier"));
+        let has_carrier = order.delivery["carrier"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty());
+        let buyer = service::mover_of(viewer, order) == Some(super::state::Mover::Buyer);
+        let (path, body, required_fields): (String, ActionBody, Vec<&'static str>) = match action {
+            Action::ReportPayment => {
+                let fields = match order.payment_method.parse::<MethodCode>() {
+                    Ok(MethodCode::PagoMovil) => vec!["bank", "phone", "national_id", "reference"],
+                    Ok(MethodCode::BankTransfer) => vec!["bank", "paid_on", "reference"],
+                    Ok(MethodCode::Zelle) => vec!["sender", "reference"],
+                    _ => vec!["reference"],
+                };
+                (format!("{base}/payments"), ActionBody::default(), fields)
+            }
+            Action::VerifyPayment => (
+                format!("{base}/payments/verify"),
+                ActionBody::default(),
+                vec![],
+            ),
+            Action::RejectPayment => (
+                format!("{base}/payments/reject"),
+                ActionBody::default(),
+                vec!["reason"],
+            ),
+            Action::CollectPayment => (
+                format!("{base}/payments/collect"),
+                ActionBody::default(),
+                vec!["amount", "collected_by"],
+            ),
+            Action::Cancel => (
+                format!("{base}/cancel"),
+                ActionBody::default(),
+                if buyer { vec![] } else { vec!["reason"] },
+            ),
             Action::MarkPreparing => (
                 format!("{base}/shipping"),
-                serde_json::json!({"status": "preparing"}),
+                shipping(ShippingStep::Preparing),
+                vec![],
             ),
             Action::MarkShipped => (
                 format!("{base}/shipping"),
-                serde_json::json!({"status": "shipped"}),
+                shipping(ShippingStep::Shipped),
+                match (courier, has_carrier) {
+                    (true, true) => vec!["tracking_number"],
+                    (true, false) => vec!["carrier", "tracking_number"],
+                    (false, _) => vec![],
+                },
             ),
             Action::MarkInTransit => (
                 format!("{base}/shipping"),
-                serde_json::json!({"status": "in_transit"}),
+                shipping(ShippingStep::InTransit),
+                vec![],
             ),
             Action::MarkDelivered => (
                 format!("{base}/shipping"),
-                serde_json::json!({"status": "delivered"}),
+                shipping(ShippingStep::Delivered),
+                vec![],
             ),
             Action::MarkReturned => (
                 format!("{base}/shipping"),
-                serde_json::json!({"status": "returned"}),
+                shipping(ShippingStep::Returned),
+                vec!["reason"],
             ),
-            Action::Override => (format!("{base}/override"), serde_json::json!({})),
+            Action::Override => (
+                format!("{base}/override"),
+                ActionBody::default(),
+                vec!["field", "to", "reason"],
+            ),
         };
         Self {
             action,
             method: "POST",
             path,
             body,
+            required_fields,
         }
     }
 }
@@ -300,6 +358,7 @@ pub async fn get_order(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrderDetails>, AppError> {
     let id = path.into_inner();
+    let viewer = user.0.clone();
     let (order, items, history, payments, actions) = db::run(&pool, move |c| {
         let (order, items, history) = service::get(c, &user, id)?;
         let actions = service::actions_for(&user, &order);
@@ -309,18 +368,23 @@ pub async fn get_order(
     Ok(web::Json(OrderDetails {
         allowed_actions: actions
             .into_iter()
-            .map(|a| ActionLink::new(id, a))
+            .map(|a| ActionLink::new(&order, &viewer, a))
             .collect(),
         summary: (&order).into(),
         items: items.into_iter().map(Into::into).collect(),
         timeline: history.into_iter().map(Into::into).collect(),
-        address: order.address,
-        delivery: order.delivery,
-        customization: order.customization,
+        address: snapshot(order.address)?,
+        delivery_option: snapshot(order.delivery.clone())?,
+        customization: snapshot(order.customization)?,
         carrier: order.carrier,
         tracking_number: order.tracking_number,
         payments: payments.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// A JSON snapshot frozen on the order, read back as its type.
+fn snapshot<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, AppError> {
+    serde_json::from_value(v).map_err(AppError::internal)
 }
 
 /// Body of `report_payment`: the fields the order's method needs.
@@ -448,6 +512,59 @@ pub async fn reject_payment(
     let reason = body.into_inner().reason;
     summary_of(&pool, move |c| {
         service::reject_payment(c, &user, id, &reason)
+    })
+    .await
+}
+
+/// Body of `collect_payment`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectPaymentRequest {
+    /// The amount collected, in the method's currency: the order's total (a decimal string such as "12.50").
+    #[serde(deserialize_with = "crate::http::fields::required_decimal")]
+    #[schema(value_type = String, example = "25.75")]
+    pub amount: Decimal,
+    /// Who collected it (the courier, the shop's clerk), 1 to 120 characters.
+    #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120, example = "José (motorizado)")]
+    pub collected_by: String,
+    /// Anything worth keeping (change given, receipt number), up to 500 characters.
+    #[serde(default)]
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub note: String,
+}
+
+/// Records the cash collected at delivery or pickup (the seller or an operator).
+///
+/// For methods paid at delivery (cash in USD): once the order is dispatched
+/// (shipped, in transit or delivered), the seller records the amount, which
+/// must be the order's total in the method's currency, and who collected it.
+/// The payment becomes `paid`; a delivered order completes.
+#[utoipa::path(tag = "orders", operation_id = "collect_payment", request_body = CollectPaymentRequest,
+    params(("order_id" = Uuid, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderSummary),
+        (status = 403, description = "Not the seller or an operator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not paid at delivery, not dispatched yet, or already paid (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/orders/{order_id}/payments/collect")]
+pub async fn collect_payment(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: ValidatedJson<CollectPaymentRequest>,
+) -> Result<web::Json<OrderSummary>, AppError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let collection = service::Collection {
+        amount: b.amount,
+        collected_by: b.collected_by,
+        note: b.note,
+    };
+    summary_of(&pool, move |c| {
+        service::collect_payment(c, &user, id, collection)
     })
     .await
 }
@@ -630,7 +747,7 @@ pub async fn get_order_timeline(
 }
 
 /// Shipping statuses a seller or operator sets.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ShippingStep {
     /// Packing.

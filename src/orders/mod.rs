@@ -15,6 +15,68 @@ use crate::db::schema::{order_history, order_items, orders};
 use crate::money::DualPrice;
 use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 
+/// Gift options and notes captured at checkout (and frozen on its orders).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Customization {
+    /// Gift wrap.
+    pub gift_wrap: bool,
+    /// Gift message.
+    pub gift_message: String,
+    /// Special instructions for the sellers.
+    pub special_instructions: String,
+    /// Notes for the delivery.
+    pub delivery_notes: String,
+    /// Packaging preferences.
+    pub package_preferences: String,
+}
+
+/// The delivery address as it was at placement.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AddressSnapshot {
+    /// Who receives.
+    pub recipient: String,
+    /// Phone, E.164.
+    #[schema(example = "+584141234567")]
+    pub phone: String,
+    /// Cédula or RIF, normalised.
+    #[schema(example = "V-12345678")]
+    pub national_id: String,
+    /// Federal entity.
+    #[schema(example = "Miranda")]
+    pub state: String,
+    /// Municipality.
+    pub municipality: String,
+    /// City or town.
+    pub city: String,
+    /// Street, building, house.
+    pub line1: String,
+    /// Floor, apartment.
+    pub line2: String,
+    /// Punto de referencia.
+    pub reference_point: String,
+    /// For maps.
+    pub latitude: Option<f64>,
+    /// For maps.
+    pub longitude: Option<f64>,
+}
+
+/// The delivery option as it was at placement (its cost is the order's `delivery`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeliverySnapshot {
+    /// The option chosen.
+    pub option_id: Uuid,
+    /// How the goods travel.
+    pub kind: crate::delivery::DeliveryKind,
+    /// Its name.
+    pub name: String,
+    /// The carrier (empty for pickup and the seller's own delivery).
+    pub carrier: String,
+    /// Fewest days to arrive.
+    pub min_days: i32,
+    /// Most days to arrive.
+    pub max_days: i32,
+}
+
 /// An order as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]

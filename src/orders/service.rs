@@ -99,11 +99,16 @@ fn history_of(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryRow>, AppE
         .load(conn)?)
 }
 
+fn method_of(o: &OrderRow) -> Option<crate::payments::MethodCode> {
+    o.payment_method.parse().ok()
+}
+
 fn statuses(o: &OrderRow) -> Statuses {
     Statuses {
         order: o.status,
         payment: o.payment_status,
         shipping: o.shipping_status,
+        on_delivery: method_of(o).is_some_and(|m| m.collected_on_delivery()),
     }
 }
 
@@ -166,6 +171,8 @@ fn lost_race() -> AppError {
 pub struct By {
     /// The user (none for jobs).
     pub user: Option<Uuid>,
+    /// Their role from the token (`customer`, `seller`, `admin`, `support`), or `system`.
+    pub role: &'static str,
     /// How they relate to the order.
     pub mover: Mover,
     /// An admin setting a status outside the table (history source `override`).
@@ -177,6 +184,7 @@ impl By {
     pub fn caller(viewer: &Principal, mover: Mover) -> Self {
         Self {
             user: Some(viewer.user_id),
+            role: inventory::Actor::of(viewer).role,
             mover,
             overriding: false,
         }
@@ -187,6 +195,7 @@ impl By {
     pub fn automatic(viewer: &Principal) -> Self {
         Self {
             user: Some(viewer.user_id),
+            role: inventory::Actor::of(viewer).role,
             mover: Mover::System,
             overriding: false,
         }
@@ -196,6 +205,7 @@ impl By {
     pub fn system() -> Self {
         Self {
             user: None,
+            role: "system",
             mover: Mover::System,
             overriding: false,
         }
@@ -230,7 +240,7 @@ fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), Ap
         from_value: Some(from.into()),
         to_value: to.into(),
         actor_id: by.user,
-        actor_role: source(by.mover).into(),
+        actor_role: by.role.into(),
         source: if by.overriding {
             "override".into()
         } else {
@@ -255,6 +265,31 @@ fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), Ap
     .cached()
     .get_result::<crate::db::Done>(conn)?;
     Ok(())
+}
+
+/// The order row, only while all three statuses are still the ones read in
+/// `o`: every check of the transition table reads all three (cancelling
+/// depends on the shipping, shipping on the payment), so a move's update is
+/// conditional on all of them, and of two concurrent moves from one state
+/// exactly one matches a row.
+type AsRead = diesel::dsl::Filter<
+    diesel::dsl::Find<o::table, Uuid>,
+    diesel::dsl::And<
+        diesel::dsl::And<
+            diesel::dsl::Eq<o::status, OrderStatus>,
+            diesel::dsl::Eq<o::payment_status, PaymentStatus>,
+        >,
+        diesel::dsl::Eq<o::shipping_status, ShippingStatus>,
+    >,
+>;
+
+fn as_read(o: &OrderRow) -> AsRead {
+    o::table.find(o.id).filter(
+        o::status
+            .eq(o.status)
+            .and(o::payment_status.eq(o.payment_status))
+            .and(o::shipping_status.eq(o.shipping_status)),
+    )
 }
 
 /// Applies a move's conditional update (`None` when the order changed
@@ -288,7 +323,7 @@ pub fn move_order(
         state::check_order(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("become {to}")))?;
     }
-    let updated = diesel::update(o::table.find(o.id).filter(o::status.eq(o.status)))
+    let updated = diesel::update(as_read(o))
         .set((o::status.eq(to), o::updated_at.eq(crate::db::now())))
         .returning(OrderRow::as_returning())
         .get_result(conn)
@@ -319,16 +354,11 @@ pub fn move_payment(
         state::check_payment(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("set the payment to {to}")))?;
     }
-    let updated = diesel::update(
-        o::table
-            .find(o.id)
-            .filter(o::payment_status.eq(o.payment_status))
-            .filter(o::status.eq(o.status)),
-    )
-    .set((o::payment_status.eq(to), o::updated_at.eq(crate::db::now())))
-    .returning(OrderRow::as_returning())
-    .get_result(conn)
-    .optional();
+    let updated = diesel::update(as_read(o))
+        .set((o::payment_status.eq(to), o::updated_at.eq(crate::db::now())))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .optional();
     apply_move(
         conn,
         o,
@@ -355,19 +385,14 @@ pub fn move_shipping(
         state::check_shipping(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("set the shipping to {to}")))?;
     }
-    let updated = diesel::update(
-        o::table
-            .find(o.id)
-            .filter(o::shipping_status.eq(o.shipping_status))
-            .filter(o::status.eq(o.status)),
-    )
-    .set((
-        o::shipping_status.eq(to),
-        o::updated_at.eq(crate::db::now()),
-    ))
-    .returning(OrderRow::as_returning())
-    .get_result(conn)
-    .optional();
+    let updated = diesel::update(as_read(o))
+        .set((
+            o::shipping_status.eq(to),
+            o::updated_at.eq(crate::db::now()),
+        ))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .optional();
     apply_move(
         conn,
         o,
@@ -473,10 +498,16 @@ pub fn submit_payment(
             });
         }
         let bank = report.bank.clone().unwrap_or_default().trim().to_uppercase();
+        let key = crate::payments::service::reference_key(&reference);
+        // One reference at a time: a second report of the same reference
+        // waits for the first to commit and then sees it (read, then insert).
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 42)) IS NULL AS done")
+            .bind::<diesel::sql_types::Text, _>(format!("{method}|{bank}|{key}"))
+            .get_result::<crate::db::Done>(conn)?;
         let duplicate_of: Option<Uuid> = p::table
             .filter(p::method.eq(method.as_str()))
             .filter(p::bank.eq(&bank))
-            .filter(p::reference.eq(&reference))
+            .filter(p::reference_key.eq(&key))
             .filter(p::order_id.ne(order.id))
             .select(p::order_id)
             .first(conn)
@@ -496,6 +527,7 @@ pub fn submit_payment(
                 })),
                 p::bank.eq(&bank),
                 p::reference.eq(&reference),
+                p::reference_key.eq(&key),
                 p::duplicate_of.eq(duplicate_of),
                 p::created_at.eq(crate::db::now()),
             ))
@@ -534,6 +566,11 @@ pub fn verify_payment(
 ) -> Result<OrderRow, AppError> {
     conn.transaction(|conn| {
         let (order, mover) = visible(conn, viewer, id)?;
+        if !state::may_set_payment(PaymentStatus::Paid, mover) {
+            return Err(AppError::forbidden(
+                "only the seller or an operator checks a payment",
+            ));
+        }
         if order.payment_status != PaymentStatus::AwaitingVerification {
             return Err(AppError::conflict(
                 ErrorCode::InvalidTransition,
@@ -570,6 +607,11 @@ pub fn reject_payment(
     }
     conn.transaction(|conn| {
         let (order, mover) = visible(conn, viewer, id)?;
+        if !state::may_set_payment(PaymentStatus::Failed, mover) {
+            return Err(AppError::forbidden(
+                "only the seller or an operator checks a payment",
+            ));
+        }
         if order.payment_status != PaymentStatus::AwaitingVerification {
             return Err(AppError::conflict(
                 ErrorCode::InvalidTransition,
@@ -812,11 +854,127 @@ pub fn update_shipping(
                 .returning(OrderRow::as_returning())
                 .get_result(conn)?;
         }
-        if update.to == ShippingStatus::Delivered && row.status == OrderStatus::Processing {
+        if update.to == ShippingStatus::Preparing && row.status == OrderStatus::PendingPayment {
+            // Paid at delivery: dispatching confirms the order and sells its units.
             let system = By::automatic(viewer);
-            row = move_order(conn, &row, OrderStatus::Completed, system, "delivered")?;
+            row = move_order(
+                conn,
+                &row,
+                OrderStatus::Processing,
+                system,
+                "dispatch started; paid at delivery",
+            )?;
+            commit_stock(conn, &inventory::Actor::of(viewer), &row)?;
         }
+        row = complete_if_done(conn, viewer, row)?;
         Ok(row)
+    })
+}
+
+/// Completes a delivered and paid order in processing (recorded as `system`).
+fn complete_if_done(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    row: OrderRow,
+) -> Result<OrderRow, AppError> {
+    let by = By::automatic(viewer);
+    if row.status == OrderStatus::Processing
+        && state::check_order(statuses(&row), OrderStatus::Completed, by.mover).is_ok()
+    {
+        let why = if row.payment_status == PaymentStatus::Paid
+            && row.shipping_status == ShippingStatus::Delivered
+        {
+            "delivered and paid"
+        } else {
+            "delivered"
+        };
+        return move_order(conn, &row, OrderStatus::Completed, by, why);
+    }
+    Ok(row)
+}
+
+/// What the seller or an operator records when cash is collected at
+/// delivery or pickup.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// The amount collected, in the method's currency.
+    pub amount: rust_decimal::Decimal,
+    /// Who collected it (the courier or the shop's clerk).
+    pub collected_by: String,
+    /// Anything worth keeping (change given, receipt number).
+    pub note: String,
+}
+
+/// The seller or an operator records the cash collected at delivery or
+/// pickup: the payment becomes `paid` (a verified submission keeps the
+/// amount and who collected it), and a delivered order completes. The
+/// amount must be the order's total in the method's currency.
+pub fn collect_payment(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    id: Uuid,
+    collection: Collection,
+) -> Result<OrderRow, AppError> {
+    use crate::db::schema::payment_submissions as p;
+    use crate::payments::Currency;
+    let collected_by = collection.collected_by.trim().to_string();
+    if collected_by.is_empty() {
+        return Err(AppError::invalid(
+            "collected_by",
+            "say who collected the money",
+        ));
+    }
+    conn.transaction(|conn| {
+        let (order, mover) = visible(conn, viewer, id)?;
+        if !state::may_set_payment(PaymentStatus::Paid, mover) {
+            return Err(AppError::forbidden(
+                "only the seller or an operator records a collected payment",
+            ));
+        }
+        let method =
+            method_of(&order).ok_or_else(|| AppError::internal("unknown payment method"))?;
+        if !method.collected_on_delivery() {
+            return Err(AppError::conflict(
+                ErrorCode::InvalidTransition,
+                format!("{method} is not paid at delivery"),
+            ));
+        }
+        let by = By::caller(viewer, mover);
+        state::check_payment(statuses(&order), PaymentStatus::Paid, by.mover)
+            .map_err(|r| refused(r, "record a collected payment"))?;
+        let currency = crate::payments::service::currency_of(conn, method)?;
+        let due = match currency {
+            Currency::Usd => order.total_usd,
+            Currency::Ves => order.total_ves,
+        };
+        if collection.amount != due {
+            return Err(AppError::invalid(
+                "amount",
+                format!("must be the order's total, {due} {currency}"),
+            ));
+        }
+        let paid = move_payment(
+            conn,
+            &order,
+            PaymentStatus::Paid,
+            by,
+            "collected at delivery",
+        )?;
+        diesel::insert_into(p::table)
+            .values((
+                p::id.eq(Uuid::now_v7()),
+                p::order_id.eq(order.id),
+                p::method.eq(method.as_str()),
+                p::details.eq(serde_json::json!({
+                    "amount": collection.amount.to_string(), "currency": currency.as_str(),
+                    "collected_by": collected_by, "note": collection.note.trim(),
+                })),
+                p::reference.eq(""),
+                p::status.eq("verified"),
+                p::created_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+        complete_if_done(conn, viewer, paid)
     })
 }
 
@@ -862,6 +1020,7 @@ pub fn override_status(
         }
         let by = By {
             user: Some(viewer.user_id),
+            role: inventory::Actor::of(viewer).role,
             mover: Mover::Operator,
             overriding: true,
         };
@@ -921,13 +1080,12 @@ pub fn expire_unpaid(conn: &mut PgConnection, batch: i64) -> Result<usize, AppEr
             .load(conn)?;
         let system = inventory::Actor::system();
         for order in &due {
-            move_order(
-                conn,
-                order,
-                OrderStatus::Cancelled,
-                By::system(),
-                "not paid within the payment window",
-            )?;
+            let why = if statuses(order).on_delivery {
+                "not dispatched within the window"
+            } else {
+                "not paid within the payment window"
+            };
+            move_order(conn, order, OrderStatus::Cancelled, By::system(), why)?;
             unwind_stock(conn, &system, order)?;
         }
         Ok(due.len())
@@ -1091,9 +1249,9 @@ pub fn actions_for(viewer: &Principal, order: &OrderRow) -> Vec<state::Action> {
     let Some(mover) = mover_of(viewer, order) else {
         return vec![];
     };
-    let by_reference = !matches!(
-        order.payment_method.parse::<MethodCode>(),
-        Ok(MethodCode::CashUsd | MethodCode::Card) | Err(_)
-    );
+    let by_reference = order
+        .payment_method
+        .parse::<MethodCode>()
+        .is_ok_and(MethodCode::reported_by_reference);
     state::allowed_actions(statuses(order), mover, by_reference, viewer.is_admin())
 }

@@ -73,19 +73,16 @@ crate::text_enum! {
     }
 }
 
-/// The status an order's lines have when the order is at `now`.
+/// The status an order's lines have when the order is at `now`: held while
+/// the order awaits payment (or, paid at delivery, its dispatch), sold once
+/// it is processing, then following the shipment.
 pub fn item_status(now: Statuses) -> ItemStatus {
     match (now.order, now.shipping) {
         (OrderStatus::Cancelled, _) => ItemStatus::Cancelled,
         (_, ShippingStatus::Returned) => ItemStatus::Returned,
         (_, ShippingStatus::Delivered) => ItemStatus::Delivered,
         (_, ShippingStatus::Shipped | ShippingStatus::InTransit) => ItemStatus::Shipped,
-        _ if now.payment == PaymentStatus::Pending
-            || now.payment == PaymentStatus::AwaitingVerification
-            || now.payment == PaymentStatus::Failed =>
-        {
-            ItemStatus::Reserved
-        }
+        (OrderStatus::PendingPayment, _) => ItemStatus::Reserved,
         _ => ItemStatus::Sold,
     }
 }
@@ -136,7 +133,11 @@ pub const PAYMENT_MOVES: &[(PaymentStatus, PaymentStatus, &[Mover])] = &[
         PaymentStatus::AwaitingVerification,
         &[Buyer],
     ),
-    (PaymentStatus::Pending, PaymentStatus::Paid, &[System]),
+    (
+        PaymentStatus::Pending,
+        PaymentStatus::Paid,
+        &[Seller, Operator, System],
+    ),
     (PaymentStatus::Pending, PaymentStatus::Failed, &[System]),
     (
         PaymentStatus::AwaitingVerification,
@@ -209,6 +210,24 @@ pub const SHIPPING_MOVES: &[(ShippingStatus, ShippingStatus, &[Mover])] = &[
     ),
 ];
 
+/// Whether `mover` may make some move to `to` in `table`, from any state: a
+/// caller who never may is refused for their role (403) before the state is
+/// looked at (409).
+fn may_ever<S: PartialEq + Copy + 'static>(
+    table: &'static [(S, S, &'static [Mover])],
+    to: S,
+    mover: Mover,
+) -> bool {
+    table
+        .iter()
+        .any(|(_, t, who)| *t == to && who.contains(&mover))
+}
+
+/// Whether `mover` may ever set the payment to `to` (role before state).
+pub fn may_set_payment(to: PaymentStatus, mover: Mover) -> bool {
+    may_ever(PAYMENT_MOVES, to, mover)
+}
+
 fn lookup<S: PartialEq + Copy + 'static>(
     table: &'static [(S, S, &'static [Mover])],
     from: S,
@@ -231,7 +250,8 @@ pub enum Refusal {
     Blocked(&'static str),
 }
 
-/// The three statuses of an order at one moment.
+/// The three statuses of an order at one moment, and whether its payment is
+/// collected at delivery or pickup (cash): everything the table reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Statuses {
     /// Main status.
@@ -240,26 +260,49 @@ pub struct Statuses {
     pub payment: PaymentStatus,
     /// Shipping status.
     pub shipping: ShippingStatus,
+    /// Paid at delivery or pickup: the seller dispatches before payment and
+    /// records the money collected.
+    pub on_delivery: bool,
+}
+
+impl Statuses {
+    /// The shipment has left the seller (shipped, on its way or delivered).
+    fn dispatched(self) -> bool {
+        matches!(
+            self.shipping,
+            ShippingStatus::Shipped | ShippingStatus::InTransit | ShippingStatus::Delivered
+        )
+    }
 }
 
 /// Checks an order move by `mover` against the table and the other statuses.
 pub fn check_order(now: Statuses, to: OrderStatus, mover: Mover) -> Result<(), Refusal> {
+    if !may_ever(ORDER_MOVES, to, mover) {
+        return Err(Refusal::NotYours);
+    }
     let who = lookup(ORDER_MOVES, now.order, to).ok_or(Refusal::NotAllowed)?;
     if !who.contains(&mover) {
         return Err(Refusal::NotYours);
     }
     match to {
-        OrderStatus::Processing if now.payment != PaymentStatus::Paid => {
+        OrderStatus::Processing
+            if now.payment != PaymentStatus::Paid
+                && !(now.on_delivery && now.shipping != ShippingStatus::NotShipped) =>
+        {
             Err(Refusal::Blocked("the payment is not confirmed"))
         }
         OrderStatus::Completed if now.shipping != ShippingStatus::Delivered => {
             Err(Refusal::Blocked("the order is not delivered"))
         }
+        OrderStatus::Completed if now.payment != PaymentStatus::Paid => Err(Refusal::Blocked(
+            "the payment collected at delivery is not recorded",
+        )),
         OrderStatus::Cancelled
             if !matches!(
                 now.shipping,
                 ShippingStatus::NotShipped | ShippingStatus::Preparing
-            ) =>
+            ) && (now.shipping != ShippingStatus::Returned
+                || now.payment == PaymentStatus::Paid) =>
         {
             Err(Refusal::Blocked(
                 "the order has shipped; use a return instead",
@@ -271,6 +314,9 @@ pub fn check_order(now: Statuses, to: OrderStatus, mover: Mover) -> Result<(), R
 
 /// Checks a payment move by `mover`.
 pub fn check_payment(now: Statuses, to: PaymentStatus, mover: Mover) -> Result<(), Refusal> {
+    if !may_ever(PAYMENT_MOVES, to, mover) {
+        return Err(Refusal::NotYours);
+    }
     let who = lookup(PAYMENT_MOVES, now.payment, to).ok_or(Refusal::NotAllowed)?;
     if !who.contains(&mover) {
         return Err(Refusal::NotYours);
@@ -282,16 +328,39 @@ pub fn check_payment(now: Statuses, to: PaymentStatus, mover: Mover) -> Result<(
     if now.order == OrderStatus::Cancelled && !refund {
         return Err(Refusal::Blocked("the order is cancelled"));
     }
+    if to == PaymentStatus::AwaitingVerification && now.on_delivery {
+        return Err(Refusal::Blocked(
+            "this order is paid at delivery; nothing is reported",
+        ));
+    }
+    // A seller or operator marks a pending payment paid only as the cash
+    // collected at delivery: the order is dispatched and paid on arrival.
+    if now.payment == PaymentStatus::Pending
+        && to == PaymentStatus::Paid
+        && mover != System
+        && !(now.on_delivery && now.order == OrderStatus::Processing && now.dispatched())
+    {
+        return Err(Refusal::Blocked(
+            "only a payment collected at delivery is recorded this way, once dispatched",
+        ));
+    }
     Ok(())
 }
 
 /// Checks a shipping move by `mover`.
 pub fn check_shipping(now: Statuses, to: ShippingStatus, mover: Mover) -> Result<(), Refusal> {
+    if !may_ever(SHIPPING_MOVES, to, mover) {
+        return Err(Refusal::NotYours);
+    }
     let who = lookup(SHIPPING_MOVES, now.shipping, to).ok_or(Refusal::NotAllowed)?;
     if !who.contains(&mover) {
         return Err(Refusal::NotYours);
     }
+    let dispatching_on_delivery = now.on_delivery
+        && now.order == OrderStatus::PendingPayment
+        && to == ShippingStatus::Preparing;
     if now.order != OrderStatus::Processing
+        && !dispatching_on_delivery
         && !(to == ShippingStatus::Returned && now.order == OrderStatus::Completed)
     {
         return Err(Refusal::Blocked("only a paid order in processing ships"));
@@ -308,6 +377,8 @@ crate::text_enum! {
         VerifyPayment = "verify_payment",
         /// Reject the reported payment (`POST .../payments/reject`).
         RejectPayment = "reject_payment",
+        /// Record the cash collected at delivery or pickup (`POST .../payments/collect`).
+        CollectPayment = "collect_payment",
         /// Cancel the order (`POST .../cancel`).
         Cancel = "cancel",
         /// Start packing (`POST .../shipping`, `preparing`).
@@ -349,6 +420,12 @@ pub fn allowed_actions(
             out.push(Action::RejectPayment);
         }
     }
+    if now.payment == PaymentStatus::Pending
+        && mover != System
+        && check_payment(now, PaymentStatus::Paid, mover).is_ok()
+    {
+        out.push(Action::CollectPayment);
+    }
     if check_order(now, OrderStatus::Cancelled, mover).is_ok() {
         out.push(Action::Cancel);
     }
@@ -363,7 +440,8 @@ pub fn allowed_actions(
             out.push(action);
         }
     }
-    if admin {
+    // A cancelled order is never reopened, so there is nothing to override.
+    if admin && now.order != OrderStatus::Cancelled {
         out.push(Action::Override);
     }
     out
@@ -385,7 +463,7 @@ mod tests {
 
     const PAYMENT_EXPECTED: [[&str; 6]; 6] = [
         //  pending  awaiting  paid   failed  refunded  partial
-        ["-", "B", "Y", "Y", "-", "-"],     // pending
+        ["-", "B", "S O Y", "Y", "-", "-"], // pending
         ["-", "-", "S O", "S O", "-", "-"], // awaiting_verification
         ["-", "-", "-", "-", "S O", "S O"], // paid
         ["-", "B", "-", "-", "-", "-"],     // failed
@@ -457,6 +535,14 @@ mod tests {
             order,
             payment,
             shipping,
+            on_delivery: false,
+        }
+    }
+
+    fn cash(order: OrderStatus, payment: PaymentStatus, shipping: ShippingStatus) -> Statuses {
+        Statuses {
+            on_delivery: true,
+            ..at(order, payment, shipping)
         }
     }
 
@@ -619,6 +705,8 @@ mod tests {
         for mover in [Buyer, Seller, Operator] {
             assert!(allowed_actions(cancelled, mover, true, false).is_empty());
         }
+        // Admins are not offered an override that would be refused.
+        assert!(allowed_actions(cancelled, Operator, true, true).is_empty());
     }
 
     #[test]
@@ -656,5 +744,86 @@ mod tests {
         for (now, want) in cases {
             assert_eq!(item_status(now), want, "{now:?}");
         }
+    }
+
+    #[test]
+    fn cash_on_delivery_ships_before_payment_and_completes_when_collected() {
+        use OrderStatus as O;
+        use PaymentStatus as P;
+        use ShippingStatus as S;
+        let placed = cash(O::PendingPayment, P::Pending, S::NotShipped);
+        // Nothing to report; the seller dispatches while the payment is pending.
+        assert_eq!(
+            allowed_actions(placed, Buyer, false, false),
+            [Action::Cancel]
+        );
+        assert_eq!(
+            allowed_actions(placed, Seller, false, false),
+            [Action::Cancel, Action::MarkPreparing]
+        );
+        assert!(check_payment(placed, P::AwaitingVerification, Buyer).is_err());
+        // A prepaid order does not ship unpaid.
+        assert!(
+            check_shipping(
+                at(O::PendingPayment, P::Pending, S::NotShipped),
+                S::Preparing,
+                Seller
+            )
+            .is_err()
+        );
+        // Preparing moves the order to processing (its stock is sold then).
+        let preparing = cash(O::PendingPayment, P::Pending, S::Preparing);
+        assert_eq!(check_order(preparing, O::Processing, System), Ok(()));
+        assert_eq!(
+            item_status(cash(O::Processing, P::Pending, S::Preparing)),
+            ItemStatus::Sold
+        );
+        // Cash is collected only once dispatched.
+        let packing = cash(O::Processing, P::Pending, S::Preparing);
+        assert!(check_payment(packing, P::Paid, Seller).is_err());
+        let shipped = cash(O::Processing, P::Pending, S::Shipped);
+        assert_eq!(
+            allowed_actions(shipped, Seller, false, false),
+            [
+                Action::CollectPayment,
+                Action::MarkInTransit,
+                Action::MarkDelivered
+            ]
+        );
+        assert!(allowed_actions(shipped, Buyer, false, false).is_empty());
+        // Delivered but not collected: not complete yet.
+        let delivered = cash(O::Processing, P::Pending, S::Delivered);
+        assert!(check_order(delivered, O::Completed, System).is_err());
+        assert_eq!(
+            allowed_actions(delivered, Seller, false, false),
+            [Action::CollectPayment, Action::MarkReturned]
+        );
+        let collected = cash(O::Processing, P::Paid, S::Delivered);
+        assert_eq!(check_order(collected, O::Completed, System), Ok(()));
+        // Refused at the door: it comes back and may then be cancelled.
+        let returned = cash(O::Processing, P::Pending, S::Returned);
+        assert_eq!(check_order(returned, O::Cancelled, Seller), Ok(()));
+        // A prepaid order's pending payment is never marked paid by hand.
+        assert!(check_payment(at(O::Processing, P::Pending, S::Shipped), P::Paid, Seller).is_err());
+    }
+
+    #[test]
+    fn a_role_that_never_makes_a_move_is_refused_before_the_state_is_read() {
+        use OrderStatus as O;
+        use PaymentStatus as P;
+        use ShippingStatus as S;
+        let placed = at(O::PendingPayment, P::Pending, S::NotShipped);
+        assert_eq!(
+            check_payment(placed, P::Paid, Buyer),
+            Err(Refusal::NotYours)
+        );
+        assert_eq!(
+            check_payment(placed, P::Failed, Buyer),
+            Err(Refusal::NotYours)
+        );
+        assert_eq!(
+            check_shipping(placed, S::Preparing, Buyer),
+            Err(Refusal::NotYours)
+        );
     }
 }

@@ -30,6 +30,19 @@ crate::text_enum! {
     }
 }
 
+impl MethodCode {
+    /// Paid at delivery or pickup: the seller dispatches first and records
+    /// the money collected (cash); the payment window is a dispatch window.
+    pub fn collected_on_delivery(self) -> bool {
+        matches!(self, Self::CashUsd)
+    }
+
+    /// The buyer reports a reference that the seller or an operator checks.
+    pub fn reported_by_reference(self) -> bool {
+        matches!(self, Self::PagoMovil | Self::BankTransfer | Self::Zelle)
+    }
+}
+
 crate::text_enum! {
     /// The currency a method pays in.
     pub enum Currency {

@@ -124,3 +124,21 @@ pub fn seed_defaults(conn: &mut PgConnection) -> Result<usize, AppError> {
         .on_conflict_do_nothing()
         .execute(conn)?)
 }
+
+/// The currency `code` is paid in (whether or not it is offered now).
+pub fn currency_of(conn: &mut PgConnection, code: MethodCode) -> Result<Currency, AppError> {
+    Ok(m::table
+        .filter(m::code.eq(code))
+        .select(m::currency)
+        .first(conn)?)
+}
+
+/// A payment reference as compared for reuse: letters and digits only, upper
+/// case, so `0045-1234`, `0045 1234` and `00451234` are one reference.
+pub fn reference_key(reference: &str) -> String {
+    reference
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}

@@ -63,7 +63,7 @@ crate::page_type!(
 #[serde(deny_unknown_fields)]
 pub struct CreateRateRequest {
     /// Bolívares per US dollar: a decimal string, positive, at most 8 decimals.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(deserialize_with = "crate::http::fields::required_decimal")]
     #[schema(value_type = String, example = "36.50", pattern = r"^\d{1,10}(\.\d{1,8})?$")]
     pub rate: Decimal,
     /// From when it applies (default: now). At most 31 days ahead.

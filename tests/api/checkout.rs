@@ -535,7 +535,11 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
     details.assert_status(200);
     assert_eq!(details.body["timeline"].as_array().unwrap().len(), 3);
     assert_eq!(details.body["address"]["state"], "Miranda");
-    assert_eq!(details.body["delivery"]["name"], "MRW");
+    assert_eq!(details.body["delivery_option"]["name"], "MRW");
+    assert_eq!(
+        details.body["delivery"]["usd"],
+        orders[0]["delivery"]["usd"]
+    );
     let seller_of = details.body["seller_id"]
         .as_str()
         .unwrap()

@@ -16,6 +16,7 @@ mod helpers;
 mod inventory;
 mod migrations;
 mod order_lists;
+mod order_moves;
 mod orders;
 mod payments;
 mod products;
