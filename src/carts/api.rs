@@ -599,6 +599,7 @@ pub async fn add_cart_item(
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
         (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock, product unavailable, or cart not active", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale (`version_conflict`); `current` holds the cart", body = Problem, content_type = "application/problem+json"),
@@ -632,6 +633,7 @@ pub async fn update_cart_item(
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
         (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart is not active (`cart_not_active`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
@@ -701,6 +703,7 @@ pub async fn clear_cart(
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
         (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart is not active (`cart_not_active`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
@@ -736,6 +739,7 @@ pub async fn save_cart_item_for_later(
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
         (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock, product unavailable, or cart not active", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
@@ -774,6 +778,7 @@ pub async fn move_cart_item_to_cart(
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
         (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock, product unavailable, or cart not active", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale (`version_conflict`); `current` holds the cart", body = Problem, content_type = "application/problem+json"),
@@ -952,6 +957,7 @@ pub struct MoveToWishlistRequest {
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
         (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart, line or list", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
     )

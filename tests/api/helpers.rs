@@ -465,6 +465,7 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Resp {
+    let method_name = method.as_str().to_string();
     let mut req = client.request(method, url);
     for (k, v) in headers {
         req = req.insert_header((*k, *v));
@@ -476,6 +477,17 @@ pub async fn send(
         .await
         .expect("the body is read");
     let text = String::from_utf8_lossy(&bytes).to_string();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    crate::contract::check(
+        &method_name,
+        url,
+        res.status().as_u16(),
+        content_type,
+        &bytes,
+    );
     Resp {
         status: res.status().as_u16(),
         headers: res.headers().clone(),

@@ -6,6 +6,7 @@ mod auth;
 mod carts;
 mod checkout;
 mod concurrency;
+mod contract;
 mod delivery;
 mod docs;
 mod errors;
