@@ -161,6 +161,9 @@ fn serve(
     let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::extract::refuse_nul,
+            ))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(
                 Logger::new(r#"%a "%{method}xi %{path}xi" %s %b %Dms"#)

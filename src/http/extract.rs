@@ -144,6 +144,104 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     }
 }
 
+/// What a client is told about a NUL character (PostgreSQL cannot store it).
+const NUL_REFUSED: &str = "must not contain the NUL character (\\u0000)";
+
+/// The JSON path (`line2`, `lines[0].note`) of the first string or key that
+/// holds a NUL character, if any.
+fn nul_path(v: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        Value::String(s) if s.contains('\0') => Some(if at.is_empty() {
+            "body".into()
+        } else {
+            at.into()
+        }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
+            nul_path(
+                x,
+                &format!("{}[{i}]", if at.is_empty() { "body" } else { at }),
+            )
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "\\u0000")))
+            } else {
+                nul_path(x, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses, before any field is read, a body that is not a JSON object
+/// (every request body here is one: serde would map an array onto a
+/// struct's fields by position) and any string holding a NUL character.
+fn check_body_shape(bytes: &[u8]) -> Result<(), AppError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        let kind = match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Err(_) => return Ok(()), // malformed: the parser says so (400)
+            Ok(serde_json::Value::Array(_)) => "an array",
+            Ok(serde_json::Value::String(_)) => "a string",
+            Ok(serde_json::Value::Number(_)) => "a number",
+            Ok(serde_json::Value::Bool(_)) => "a boolean",
+            Ok(_) => "null",
+        };
+        return Err(AppError::invalid(
+            "body",
+            format!("must be a JSON object, not {kind}"),
+        ));
+    }
+    // JSON spells NUL only as the escape \u0000 (raw control characters are
+    // malformed), so only a body holding that text is parsed to find it.
+    if bytes.windows(6).any(|w| w == br"\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = nul_path(&value, "")
+    {
+        return Err(AppError::invalid(field, NUL_REFUSED));
+    }
+    Ok(())
+}
+
+/// A NUL character in the path or query string (`%00`): 400 naming the
+/// parameter. Checked once for every request, before routing.
+pub fn nul_in_uri(req: &HttpRequest) -> Option<AppError> {
+    let has = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    if has(req.path()) {
+        return Some(AppError::bad_parameter("path", NUL_REFUSED));
+    }
+    if has(req.query_string()) {
+        let name = form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            .map_or_else(|| "query".to_string(), |(k, _)| k.replace('\0', "%00"));
+        return Some(AppError::bad_parameter(name, NUL_REFUSED));
+    }
+    None
+}
+
+/// Middleware: refuses a NUL character in the path or query string.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if let Some(err) = nul_in_uri(req.request()) {
+        return Err(err.into());
+    }
+    next.call(req).await
+}
+
 /// Parses JSON, naming the field on type errors.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     use serde_json::error::Category;
@@ -154,6 +252,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             errors: vec![],
         });
     }
+    check_body_shape(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();

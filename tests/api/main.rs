@@ -3,6 +3,7 @@
 
 mod addresses;
 mod auth;
+mod boundary;
 mod carts;
 mod checkout;
 mod concurrency;
