@@ -1,5 +1,5 @@
-//! Command-line interface: `serve` (the default), `migrate`, `seed`,
-//! `token` and `openapi`. Each subcommand reads only the settings it needs,
+//! Command-line interface: `serve` (the default), `worker`, `migrate`,
+//! `seed`, `install-payment-methods`, `token` and `openapi`. Each subcommand reads only the settings it needs,
 //! and every failure is one line on stderr with a non-zero exit.
 
 use std::path::PathBuf;
@@ -39,6 +39,10 @@ pub enum Command {
     },
     /// Load demo sellers, products and an exchange rate, and print demo tokens.
     Seed,
+    /// Install the standard Venezuelan payment methods (Pago Móvil, bank
+    /// transfer, Zelle, cash in USD; card inactive) where missing. Needs only
+    /// DATABASE_URL; safe to run again.
+    InstallPaymentMethods,
     /// Print a signed development token.
     Token {
         /// The user id (`sub`); random when absent.
@@ -105,6 +109,12 @@ pub fn main() -> Result<(), CliError> {
             print!("{report}");
             Ok(())
         }
+        Command::InstallPaymentMethods => {
+            let mut conn = connect_url(&crate::config::database_url_from_env()?)?;
+            let added = crate::payments::service::seed_defaults(&mut conn)?;
+            println!("installed {added} payment methods (the others were already there)");
+            Ok(())
+        }
         Command::Token {
             sub,
             roles,
@@ -134,14 +144,17 @@ pub fn main() -> Result<(), CliError> {
 }
 
 fn connect(settings: &Settings) -> Result<diesel::PgConnection, CliError> {
-    diesel::PgConnection::establish(settings.database_url.expose())
+    connect_url(&settings.database_url)
+}
+
+fn connect_url(url: &crate::config::Secret) -> Result<diesel::PgConnection, CliError> {
+    diesel::PgConnection::establish(url.expose())
         .map_err(|e| format!("cannot connect to the database: {e}").into())
 }
 
 fn migrate(revert_all: bool) -> Result<(), CliError> {
     use diesel_migrations::MigrationHarness;
-    let settings = Settings::from_env()?;
-    let mut conn = connect(&settings)?;
+    let mut conn = connect_url(&crate::config::database_url_from_env()?)?;
     if revert_all {
         let reverted = conn
             .revert_all_migrations(db::MIGRATIONS)
@@ -158,7 +171,7 @@ fn migrate(revert_all: bool) -> Result<(), CliError> {
 }
 
 fn worker() -> Result<(), CliError> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::for_jobs()?;
     let pool = db::pool(
         settings.database_url.expose(),
         settings.pool_size,

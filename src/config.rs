@@ -190,15 +190,37 @@ impl JwtSettings {
     }
 }
 
+/// `DATABASE_URL`, the one setting `migrate` and `install-payment-methods` read.
+pub fn database_url_from_env() -> Result<Secret, ConfigError> {
+    var("DATABASE_URL").map(Secret::new).ok_or_else(|| {
+        ConfigError::new(
+            "DATABASE_URL",
+            "is required (postgres://user:password@host:port/db)",
+        )
+    })
+}
+
 impl Settings {
     /// Reads every setting from the environment, with the documented defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let database_url = var("DATABASE_URL").map(Secret::new).ok_or_else(|| {
-            ConfigError::new(
-                "DATABASE_URL",
-                "is required (postgres://user:password@host:port/db)",
-            )
-        })?;
+        Self::read(JwtSettings::from_env()?)
+    }
+
+    /// The settings of `worker`, which verifies no tokens: the `JWT_*`
+    /// variables are not read (the token settings are left empty).
+    pub fn for_jobs() -> Result<Self, ConfigError> {
+        Self::read(JwtSettings {
+            algorithm: JwtAlgorithm::Hs256,
+            secret: None,
+            public_key_file: None,
+            private_key_file: None,
+            issuer: None,
+            audience: None,
+        })
+    }
+
+    fn read(jwt: JwtSettings) -> Result<Self, ConfigError> {
+        let database_url = database_url_from_env()?;
         let workers = match parse("WORKERS", 0usize)? {
             0 => None,
             n => Some(n),
@@ -231,7 +253,7 @@ impl Settings {
                 0 => None,
                 secs => Some(Duration::from_secs(secs.min(7 * 86_400))),
             },
-            jwt: JwtSettings::from_env()?,
+            jwt,
         })
     }
 }

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     DuplicateSeller,
     /// A rate with the same effective time already exists.
     DuplicateRate,
+    /// A payment method with this code already exists.
+    DuplicatePaymentMethod,
     /// The seller is inactive, so its catalog cannot change.
     SellerInactive,
     /// No USD->VES exchange rate is in effect yet.
@@ -143,9 +145,18 @@ pub enum AppError {
         /// Every invalid field.
         errors: Vec<FieldError>,
     },
-    /// Authentication missing or invalid (401).
+    /// No credentials were sent (401; the challenge names no error, RFC 6750 §3.1).
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// Credentials were sent but are not acceptable (401): `invalid_token`,
+    /// or `invalid_request` for a malformed `Authorization` header.
+    #[error("invalid credentials ({error}): {detail}")]
+    InvalidCredentials {
+        /// The RFC 6750 error code for the challenge.
+        error: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
     /// Authenticated but not allowed (403).
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -243,7 +254,7 @@ impl AppError {
             Self::InsufficientStock(_) => ErrorCode::InsufficientStock,
             Self::PreconditionFailed { .. } => ErrorCode::VersionConflict,
             Self::PreconditionRequired(_) => ErrorCode::PreconditionRequired,
-            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Unauthorized(_) | Self::InvalidCredentials { .. } => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::RouteNotFound => ErrorCode::RouteNotFound,

@@ -255,8 +255,9 @@ impl JwtKeys {
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
         use jsonwebtoken::errors::ErrorKind;
         let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            AppError::Unauthorized(
-                match e.kind() {
+            AppError::InvalidCredentials {
+                error: "invalid_token",
+                detail: match e.kind() {
                     ErrorKind::ExpiredSignature => "the token has expired",
                     ErrorKind::InvalidSignature => "the token signature is invalid",
                     ErrorKind::InvalidAlgorithm => "the token uses a disallowed algorithm",
@@ -266,7 +267,7 @@ impl JwtKeys {
                     _ => "the token is malformed",
                 }
                 .to_string(),
-            )
+            }
         })?;
         let claims = data.claims;
         Ok(Principal {

@@ -21,18 +21,20 @@ fn bearer(req: &HttpRequest) -> Result<Option<&str>, AppError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| AppError::Unauthorized("the Authorization header is not text".into()))?;
+    let value = value.to_str().map_err(|_| AppError::InvalidCredentials {
+        error: "invalid_request",
+        detail: "the Authorization header is not text".into(),
+    })?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(Some(token.trim()))
         }
-        _ => Err(AppError::Unauthorized(
-            "use the Authorization: Bearer <token> scheme".into(),
-        )),
+        _ => Err(AppError::InvalidCredentials {
+            error: "invalid_request",
+            detail: "use the Authorization: Bearer <token> scheme".into(),
+        }),
     }
 }
 

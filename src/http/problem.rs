@@ -47,7 +47,7 @@ fn status_of(err: &AppError) -> StatusCode {
     match err {
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        AppError::Unauthorized(_) | AppError::InvalidCredentials { .. } => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) | AppError::RouteNotFound => StatusCode::NOT_FOUND,
         AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -87,6 +87,7 @@ impl Problem {
                 let noun = if n == 1 { "field is" } else { "fields are" };
                 (format!("{n} {noun} invalid"), errors.clone())
             }
+            AppError::InvalidCredentials { detail, .. } => (detail.clone(), vec![]),
             AppError::Unauthorized(d)
             | AppError::Forbidden(d)
             | AppError::PreconditionRequired(d) => (d.clone(), vec![]),
@@ -145,8 +146,15 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => {
                 res.insert_header((
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                    HeaderValue::from_static(r#"Bearer realm="canasta""#),
                 ));
+            }
+            AppError::InvalidCredentials { error, .. } => {
+                if let Ok(v) =
+                    HeaderValue::from_str(&format!(r#"Bearer realm="canasta", error="{error}""#))
+                {
+                    res.insert_header((header::WWW_AUTHENTICATE, v));
+                }
             }
             AppError::MethodNotAllowed { allow } => {
                 if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {

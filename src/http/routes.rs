@@ -98,6 +98,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(delivery::api::quote_cart_delivery)
                 .service(payments::api::list_payment_methods)
                 .service(payments::api::update_payment_method)
+                .service(payments::api::create_payment_method)
+                .service(payments::api::retire_payment_method)
                 .service(checkout::api::start_checkout)
                 .service(checkout::api::get_checkout)
                 .service(checkout::api::update_checkout)

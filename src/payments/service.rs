@@ -55,6 +55,68 @@ pub fn update(
     })
 }
 
+/// Every method, offered or retired, by code (admins).
+pub fn all(conn: &mut PgConnection, actor: &Principal) -> Result<Vec<PaymentMethodRow>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    Ok(m::table
+        .order(m::code.asc())
+        .select(PaymentMethodRow::as_select())
+        .load(conn)?)
+}
+
+/// What an admin sends to add a method.
+#[derive(Debug, Clone)]
+pub struct NewMethod {
+    /// Which kind (decides what a buyer reports and how it settles).
+    pub code: MethodCode,
+    /// Name shown to buyers.
+    pub name: String,
+    /// The currency paid in.
+    pub currency: Currency,
+    /// What the buyer must do.
+    pub instructions: String,
+    /// Surcharge percent.
+    pub surcharge_percent: Decimal,
+    /// Minutes an unpaid order waits (a dispatch window for methods paid at delivery).
+    pub payment_window_minutes: i32,
+    /// Offered at once.
+    pub active: bool,
+}
+
+/// Adds a method (admins); 409 `already_exists` when its code is there
+/// (change it or offer it again with PATCH instead).
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Principal,
+    new: NewMethod,
+) -> Result<PaymentMethodRow, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let now = crate::db::now();
+    let row = PaymentMethodRow {
+        id: Uuid::now_v7(),
+        code: new.code,
+        name: new.name,
+        currency: new.currency,
+        instructions: new.instructions,
+        surcharge_percent: new.surcharge_percent,
+        payment_window_minutes: new.payment_window_minutes,
+        active: new.active,
+        created_at: now,
+        updated_at: now,
+    };
+    let added = diesel::insert_into(m::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    if added == 0 {
+        return Err(AppError::conflict(
+            crate::error::ErrorCode::DuplicatePaymentMethod,
+            format!("the method {} exists; change it with PATCH", new.code),
+        ));
+    }
+    Ok(row)
+}
+
 /// Installs the usual methods unless present; returns how many were added.
 pub fn seed_defaults(conn: &mut PgConnection) -> Result<usize, AppError> {
     let now = crate::db::now();

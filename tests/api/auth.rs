@@ -42,10 +42,9 @@ async fn assert_rejected(app: &TestApp, token: &str) {
         )
         .await;
     resp.assert_problem(401, "unauthorized");
-    assert!(
-        resp.header("www-authenticate")
-            .unwrap()
-            .starts_with("Bearer")
+    assert_eq!(
+        resp.header("www-authenticate"),
+        Some(r#"Bearer realm="canasta", error="invalid_token""#)
     );
 }
 
@@ -60,12 +59,26 @@ async fn a_missing_token_is_401_with_www_authenticate() {
         )
         .await;
     resp.assert_problem(401, "unauthorized");
-    assert!(
-        resp.header("www-authenticate")
-            .unwrap()
-            .starts_with("Bearer")
+    // No credentials sent: a challenge without an error code (RFC 6750 §3.1).
+    assert_eq!(
+        resp.header("www-authenticate"),
+        Some(r#"Bearer realm="canasta""#)
     );
     assert_eq!(app.count("exchange_rates"), 0);
+    // Another scheme is a malformed request.
+    let resp = app
+        .raw(
+            awc::http::Method::GET,
+            "/api/v1/carts/me",
+            &[("authorization", "Basic YTpi")],
+            vec![],
+        )
+        .await;
+    resp.assert_problem(401, "unauthorized");
+    assert_eq!(
+        resp.header("www-authenticate"),
+        Some(r#"Bearer realm="canasta", error="invalid_request""#)
+    );
 }
 
 #[actix_web::test]

@@ -187,7 +187,7 @@ async fn a_nul_character_in_any_body_field_is_422_naming_the_field() {
             resp.assert_problem(422, "validation_failed");
             assert_eq!(
                 resp.error_fields(),
-                [field.clone()],
+                std::slice::from_ref(&field),
                 "{method} {template} with {body}: {}",
                 resp.text
             );

@@ -308,3 +308,101 @@ async fn conflicting_moves_at_once_leave_exactly_one_in_the_history() {
     assert_eq!(terminal, 1, "{}", details.body["timeline"]);
     app.assert_stock_invariants();
 }
+
+/// The ids of the orders of one placed checkout (two sellers, one buyer).
+async fn two_orders(app: &TestApp) -> (String, String, String) {
+    let (user, id, expected, _, _) = ready_checkout(app).await;
+    let resp = place(&app.address, &user, &id, Some("k"), &expected).await;
+    resp.assert_status(201);
+    let ids: Vec<String> = resp.body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
+    (user, ids[0].clone(), ids[1].clone())
+}
+
+#[actix_web::test]
+async fn one_reference_reported_on_two_orders_at_the_same_moment_is_flagged_once() {
+    let app = TestApp::spawn().await;
+    let second = app.another_instance();
+    for round in 0..5 {
+        let (user, a, b) = two_orders(&app).await;
+        // The same reference, written two ways, through two instances at once.
+        let reference = format!("0045-12{round}4");
+        let spaced = format!("0045 12{round}4");
+        let auth = format!("Bearer {user}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let client = crate::helpers::client();
+        let send = |base: String, order: &str, r: &str| {
+            let body = serde_json::to_vec(&pago_movil(r)).unwrap();
+            let url = format!("{base}/api/v1/orders/{order}/payments");
+            let client = &client;
+            let headers = &headers;
+            async move {
+                crate::helpers::send(client, awc::http::Method::POST, &url, headers, body).await
+            }
+        };
+        let (x, y) = futures::join!(
+            send(app.address.clone(), &a, &reference),
+            send(second.clone(), &b, &spaced)
+        );
+        x.assert_status(200);
+        y.assert_status(200);
+        let flags: Vec<Value> = [&a, &b]
+            .iter()
+            .map(|o| {
+                let mut conn = app.pool.get().unwrap();
+                use canasta::db::schema::payment_submissions as p;
+                use diesel::prelude::*;
+                let id: Uuid = o.parse().unwrap();
+                let dup: Option<Uuid> = p::table
+                    .filter(p::order_id.eq(id))
+                    .select(p::duplicate_of)
+                    .first(conn.pg())
+                    .unwrap();
+                json!(dup)
+            })
+            .collect();
+        let flagged = flags.iter().filter(|f| !f.is_null()).count();
+        assert_eq!(flagged, 1, "round {round}: {flags:?}");
+        // The flag names the other order.
+        let (first, other) = if flags[0].is_null() {
+            (&a, &flags[1])
+        } else {
+            (&b, &flags[0])
+        };
+        assert_eq!(other, &json!(first));
+    }
+}
+
+#[actix_web::test]
+async fn references_match_without_separators_or_spacing() {
+    let app = TestApp::spawn().await;
+    let (user, a, b) = two_orders(&app).await;
+    app.post(
+        &format!("/api/v1/orders/{a}/payments"),
+        Some(&user),
+        pago_movil("0045-1234"),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/api/v1/orders/{b}/payments"),
+        Some(&user),
+        pago_movil(" 00451234 "),
+    )
+    .await
+    .assert_status(200);
+    let details = app.get(&format!("/api/v1/orders/{b}"), Some(&user)).await;
+    assert_eq!(details.body["payments"][0]["duplicate_of"], a.as_str());
+    // What the buyer typed is kept as typed.
+    assert_eq!(
+        details.body["payments"][0]["details"]["reference"],
+        "00451234"
+    );
+}

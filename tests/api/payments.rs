@@ -100,3 +100,120 @@ async fn the_offered_methods_are_public_and_admins_tune_them() {
         5
     );
 }
+
+#[actix_web::test]
+async fn a_fresh_database_gets_its_methods_from_the_install_command_without_a_jwt_secret() {
+    let app = TestApp::spawn().await;
+    let list = app.get("/api/v1/payment-methods", None).await;
+    assert_eq!(
+        list.body["items"],
+        json!([]),
+        "no method before the install"
+    );
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_canasta"))
+            .arg("install-payment-methods")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", app.db.url())
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("installed 5"));
+    let again = run();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("installed 0"));
+    let list = app.get("/api/v1/payment-methods", None).await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 4);
+}
+
+#[actix_web::test]
+async fn admins_create_and_retire_methods_and_nobody_else_can() {
+    let app = TestApp::spawn().await;
+    let body = json!({"code": "zelle", "name": "Zelle", "currency": "USD",
+                      "instructions": "Envía a pagos@example.com", "surcharge_percent": "3",
+                      "payment_window_minutes": 1440});
+    for token in [
+        app.customer(),
+        app.support(),
+        app.seller(uuid::Uuid::now_v7()),
+    ] {
+        app.post("/api/v1/payment-methods", Some(&token), body.clone())
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.post("/api/v1/payment-methods", None, body.clone())
+        .await
+        .assert_problem(401, "unauthorized");
+    for (bad, field) in [
+        (json!({"surcharge_percent": "101"}), "surcharge_percent"),
+        (json!({"surcharge_percent": 3}), "surcharge_percent"),
+        (
+            json!({"payment_window_minutes": 1}),
+            "payment_window_minutes",
+        ),
+        (json!({"code": "bitcoin"}), "code"),
+        (json!({"name": ""}), "name"),
+    ] {
+        let mut b = body.clone();
+        for (k, v) in bad.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let resp = app
+            .post("/api/v1/payment-methods", Some(&app.admin()), b)
+            .await;
+        resp.assert_problem(422, "validation_failed");
+        assert_eq!(resp.error_fields(), [field], "{}", resp.text);
+    }
+    assert_eq!(app.count("payment_methods"), 0);
+    let created = app
+        .post("/api/v1/payment-methods", Some(&app.admin()), body.clone())
+        .await;
+    created.assert_status(201);
+    assert_eq!(created.body["surcharge_percent"], "3");
+    app.post("/api/v1/payment-methods", Some(&app.admin()), body)
+        .await
+        .assert_problem(409, "duplicate_payment_method");
+    let listed = app.get("/api/v1/payment-methods", None).await;
+    assert_eq!(listed.body["items"][0]["code"], "zelle");
+
+    app.delete(
+        "/api/v1/payment-methods/zelle",
+        Some(&app.seller(uuid::Uuid::now_v7())),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let retired = app
+        .delete("/api/v1/payment-methods/zelle", Some(&app.admin()))
+        .await;
+    retired.assert_status(200);
+    assert_eq!(retired.body["active"], false);
+    app.delete("/api/v1/payment-methods/card", Some(&app.admin()))
+        .await
+        .assert_problem(404, "not_found");
+    let listed = app.get("/api/v1/payment-methods", None).await;
+    assert_eq!(listed.body["items"], json!([]));
+    // Admins still see it, to offer it again.
+    app.get("/api/v1/payment-methods?include_inactive=true", None)
+        .await
+        .assert_problem(401, "unauthorized");
+    app.get(
+        "/api/v1/payment-methods?include_inactive=true",
+        Some(&app.customer()),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let all = app
+        .get(
+            "/api/v1/payment-methods?include_inactive=true",
+            Some(&app.admin()),
+        )
+        .await;
+    assert_eq!(all.body["items"][0]["active"], false);
+}
