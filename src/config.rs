@@ -98,6 +98,8 @@ pub struct Settings {
     pub job_interval: Duration,
     /// Carts untouched this long become abandoned (users) or expired (guests).
     pub cart_idle: Duration,
+    /// How long `Idempotency-Key`s are kept (IDEMPOTENCY_RETENTION_HOURS, default 24).
+    pub idempotency_retention: Duration,
     /// Soft stock holds for cart lines, with this time-to-live; `None` is off.
     pub cart_hold: Option<Duration>,
     /// Token verification.
@@ -249,6 +251,9 @@ impl Settings {
             run_jobs: parse_bool("RUN_JOBS", true)?,
             job_interval: Duration::from_millis(parse("JOB_INTERVAL_MS", 1000u64)?.max(10)),
             cart_idle: Duration::from_secs(parse("CART_IDLE_HOURS", 72u64)?.max(1) * 3600),
+            idempotency_retention: Duration::from_secs(
+                parse("IDEMPOTENCY_RETENTION_HOURS", 24u64)?.clamp(1, 24 * 365) * 3600,
+            ),
             cart_hold: match parse("CART_HOLD_SECONDS", 0u64)? {
                 0 => None,
                 secs => Some(Duration::from_secs(secs.min(7 * 86_400))),

@@ -116,6 +116,7 @@ pub fn start(db: &ScratchDb, jwt: JwtSettings) -> String {
         run_jobs: false,
         job_interval: Duration::from_secs(1),
         cart_idle: Duration::from_secs(72 * 3600),
+        idempotency_retention: Duration::from_secs(24 * 3600),
         cart_hold: None,
         jwt,
     };

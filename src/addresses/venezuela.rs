@@ -59,8 +59,19 @@ pub fn state(name: &str) -> Option<&'static str> {
     STATES.iter().copied().find(|s| fold(s) == wanted)
 }
 
-/// Mobile operator and area prefixes (without the leading 0).
+/// Mobile operator prefixes (without the leading 0).
 const MOBILE: [&str; 5] = ["412", "414", "424", "416", "426"];
+
+/// The geographic area codes of Venezuela's fixed network (without the
+/// leading 0): 0212 Caracas, 0234-0239 (Miranda, Guárico, the federal
+/// dependencies), 0240-0249, 0251-0259, 0261-0269, 0271-0279, 0281-0289 and
+/// 0291-0295. Any other `02xx` (such as London's 020) is not Venezuelan.
+fn is_area_code(prefix: &str) -> bool {
+    let Ok(n) = prefix.parse::<u16>() else {
+        return false;
+    };
+    matches!(n, 212 | 234 | 235 | 237..=249 | 251..=259 | 261..=269 | 271..=279 | 281..=289 | 291..=295)
+}
 
 /// A Venezuelan phone number in E.164 (`+584141234567`), from the forms
 /// people write: `0414-123.45.67`, `(0212) 555 1234`, `+58 414 1234567`,
@@ -73,8 +84,12 @@ pub fn phone_e164(raw: &str) -> Result<String, &'static str> {
     {
         return Err("may hold only digits, spaces, '+', '-', '.', '(' and ')'");
     }
+    let international = raw.trim_start().starts_with('+');
     let national = if let Some(rest) = digits.strip_prefix("58").filter(|r| r.len() == 10) {
         rest.to_string()
+    } else if international {
+        // `+` and ten digits is another country's number, not +58.
+        return Err("must be a Venezuelan number (+58)");
     } else if let Some(rest) = digits.strip_prefix('0').filter(|r| r.len() == 10) {
         rest.to_string()
     } else if digits.len() == 10 {
@@ -83,10 +98,9 @@ pub fn phone_e164(raw: &str) -> Result<String, &'static str> {
         return Err("must be a Venezuelan number such as 0414-1234567 or 0212-5551234");
     };
     let prefix = &national[..3];
-    let landline = national.starts_with('2');
-    if !(MOBILE.contains(&prefix) || landline) {
+    if !(MOBILE.contains(&prefix) || is_area_code(prefix)) {
         return Err(
-            "must start with a mobile prefix (0412, 0414, 0416, 0424, 0426) or a 02xx area code",
+            "must start with a mobile prefix (0412, 0414, 0416, 0424, 0426) or a Venezuelan area code (0212, 0241, 0261, ...)",
         );
     }
     Ok(format!("+58{national}"))
@@ -165,6 +179,27 @@ mod tests {
         assert!(phone_e164("0999-1234567").is_err());
         assert!(phone_e164("+1 305 555 1234").is_err());
         assert!(phone_e164("0414-CALL-ME").is_err());
+        // Foreign numbers that look Venezuelan at a glance.
+        assert!(
+            phone_e164("020 7946 0958").is_err(),
+            "London, national format"
+        );
+        assert!(
+            phone_e164("+4141234567").is_err(),
+            "+ and ten digits is not +58"
+        );
+        assert!(phone_e164("+1 212 555 1234").is_err());
+        assert!(phone_e164("0200-1234567").is_err());
+        assert!(phone_e164("0250-1234567").is_err());
+        for ok in [
+            "0241-8231234",
+            "0261-7981234",
+            "0295-2631234",
+            "+58 212 5551234",
+            "0234-3211234",
+        ] {
+            assert!(phone_e164(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

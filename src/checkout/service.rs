@@ -583,6 +583,26 @@ fn request_hash(checkout_id: Uuid, expected: DualPrice) -> String {
     ))
 }
 
+/// Idempotency keys deleted per transaction by the expiry job.
+pub const KEY_EXPIRY_BATCH: i64 = 500;
+
+/// Forgets up to `batch` idempotency keys older than `retention`; returns how many.
+pub fn expire_idempotency_keys(
+    conn: &mut PgConnection,
+    retention: chrono::Duration,
+    batch: i64,
+) -> Result<usize, AppError> {
+    use diesel::sql_types::{BigInt, Timestamptz};
+    Ok(diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+             SELECT user_id, key FROM idempotency_keys WHERE created_at < $1
+             ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<Timestamptz, _>(crate::db::now() - retention)
+    .bind::<BigInt, _>(batch)
+    .execute(conn)?)
+}
+
 /// Remembers `key` for this request; 422 when it was used for another one.
 fn claim_key(
     conn: &mut PgConnection,

@@ -21,7 +21,10 @@ use crate::http::routes;
         description = "Cart, checkout, order, inventory and reporting API of a Venezuelan marketplace. \
 Prices are set in USD and shown in USD and VES; money is always a decimal string. \
 Errors are RFC 9457 `application/problem+json` with a stable `code`. \
-Lists use cursor pagination (`limit`, `cursor` -> `next_cursor`).",
+Lists use cursor pagination (`limit`, `cursor` -> `next_cursor`; `next_cursor` is present only when there is a next page). \
+`Idempotency-Key` values are kept for 24 hours (IDEMPOTENCY_RETENTION_HOURS): within that time a retry with the same key \
+and body returns the first answer and the same key with another body is 422; after it the key may be used again \
+(placing the same checkout twice still returns its one set of orders).",
         contact(name = "canasta team", email = "api@canasta.example"),
         license(name = "MIT", identifier = "MIT")
     ),

@@ -21,6 +21,8 @@ pub struct JobSettings {
     pub interval: Duration,
     /// Carts untouched this long become abandoned or expired.
     pub cart_idle: Duration,
+    /// How long `Idempotency-Key`s are kept.
+    pub idempotency_retention: Duration,
 }
 
 impl JobSettings {
@@ -29,6 +31,7 @@ impl JobSettings {
         Self {
             interval: settings.job_interval,
             cart_idle: settings.cart_idle,
+            idempotency_retention: settings.idempotency_retention,
         }
     }
 }
@@ -41,6 +44,7 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
         expire_unpaid_orders(&pool).await;
         expire_reservations(&pool).await;
         expire_idle_carts(&pool, settings.cart_idle).await;
+        expire_idempotency_keys(&pool, settings.idempotency_retention).await;
         actix_web::rt::time::sleep(settings.interval).await;
     }
 }
@@ -104,5 +108,18 @@ pub async fn expire_reservations(pool: &DbPool) -> usize {
     drain(pool, EXPIRY_BATCH, "releasing expired reservations", |c| {
         inventory::expire_due(c, EXPIRY_BATCH)
     })
+    .await
+}
+
+/// Forgets idempotency keys older than `retention`, batch by batch.
+pub async fn expire_idempotency_keys(pool: &DbPool, retention: Duration) -> usize {
+    use crate::checkout::service::{KEY_EXPIRY_BATCH, expire_idempotency_keys as expire};
+    let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::hours(24));
+    drain(
+        pool,
+        KEY_EXPIRY_BATCH,
+        "forgetting expired idempotency keys",
+        move |c| expire(c, retention, KEY_EXPIRY_BATCH),
+    )
     .await
 }

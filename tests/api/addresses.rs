@@ -143,3 +143,22 @@ async fn a_change_is_checked_as_a_whole_and_addresses_are_private() {
     .assert_problem(404, "not_found");
     assert_eq!(app.get(&path, Some(&user)).await.body["city"], "Caracas");
 }
+
+#[actix_web::test]
+async fn foreign_numbers_are_not_taken_for_venezuelan_ones() {
+    let app = TestApp::spawn().await;
+    let user = app.customer();
+    for phone in ["020 7946 0958", "+4141234567", "+1 212 555 1234"] {
+        let resp = app
+            .post(
+                "/api/v1/addresses",
+                Some(&user),
+                json!({"recipient": "Ana", "phone": phone, "national_id": "V-1234567",
+                       "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
+            )
+            .await;
+        resp.assert_problem(422, "validation_failed");
+        assert_eq!(resp.error_fields(), ["phone"], "{phone}");
+    }
+    assert_eq!(app.count("addresses"), 0);
+}

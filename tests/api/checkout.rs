@@ -720,3 +720,37 @@ async fn a_product_withdrawn_after_the_review_is_named_at_placement_and_nothing_
     app.assert_stock_invariants();
     app.assert_order_invariants();
 }
+
+#[actix_web::test]
+async fn idempotency_keys_are_forgotten_after_the_retention_and_placement_stays_single() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, _, _) = ready_checkout(&app).await;
+    let first = place(&app.address, &user, &id, Some("k1"), &expected).await;
+    first.assert_status(201);
+    assert_eq!(app.count("idempotency_keys"), 1);
+    // Within the retention nothing is forgotten.
+    let retention = std::time::Duration::from_secs(24 * 3600);
+    assert_eq!(
+        canasta::jobs::expire_idempotency_keys(&app.pool, retention).await,
+        0
+    );
+    {
+        use diesel::prelude::*;
+        let mut conn = app.pool.get().unwrap();
+        diesel::sql_query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+            .execute(conn.pg())
+            .unwrap();
+    }
+    assert_eq!(
+        canasta::jobs::expire_idempotency_keys(&app.pool, retention).await,
+        1
+    );
+    assert_eq!(app.count("idempotency_keys"), 0);
+    // The key is free again; the checkout is still placed once.
+    let mut changed = expected.clone();
+    changed["usd"] = json!("1.00");
+    let again = place(&app.address, &user, &id, Some("k1"), &changed).await;
+    again.assert_status(200);
+    assert_eq!(again.body["orders"], first.body["orders"]);
+    assert_eq!(app.count("orders"), 2);
+}

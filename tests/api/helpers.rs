@@ -183,6 +183,7 @@ pub fn test_settings(database_url: String) -> Settings {
         run_jobs: false,
         job_interval: Duration::from_millis(100),
         cart_idle: Duration::from_secs(72 * 3600),
+        idempotency_retention: Duration::from_secs(24 * 3600),
         cart_hold: None,
         jwt: JwtSettings {
             algorithm: JwtAlgorithm::Hs256,
