@@ -369,7 +369,12 @@ impl ReservationResponse {
             id: r.id,
             owner_type: r.owner_type,
             owner_id: r.owner_id,
-            status: r.status,
+            // Past its expiry a hold is expired, whether or not the job has run.
+            status: if super::service::lapsed(&r) {
+                super::ReservationStatus::Expired
+            } else {
+                r.status
+            },
             expires_at: r.expires_at,
             created_at: r.created_at,
             ended_at: r.ended_at,

@@ -317,7 +317,9 @@ pub fn expire_no_sooner_than(
         res::table
             .find(id)
             .filter(res::status.eq(ReservationStatus::Active))
-            .filter(res::expires_at.lt(at)),
+            .filter(res::expires_at.lt(at))
+            // A hold past its expiry is expired, job or not: never revived.
+            .filter(res::expires_at.gt(diesel::dsl::now)),
     )
     .set((res::expires_at.eq(at), res::updated_at.eq(diesel::dsl::now)))
     .returning(res::id)

@@ -504,6 +504,19 @@ fn not_active(r: &ReservationRow) -> AppError {
     )
 }
 
+/// A reservation past its `expires_at` is expired everywhere, whether or
+/// not the expiry job has reached it yet.
+pub fn lapsed(r: &ReservationRow) -> bool {
+    r.status == ReservationStatus::Active && r.expires_at <= crate::db::now()
+}
+
+fn expired(r: &ReservationRow) -> AppError {
+    AppError::conflict(
+        ErrorCode::ReservationNotActive,
+        format!("the reservation expired at {}", r.expires_at.to_rfc3339()),
+    )
+}
+
 /// Ends an active reservation; 409 `reservation_not_active` when it ended already.
 pub fn end(
     conn: &mut PgConnection,
@@ -517,6 +530,12 @@ pub fn end(
         if reservation.status != ReservationStatus::Active {
             return Err(not_active(&reservation));
         }
+        // Past its expiry a hold cannot be sold; releasing it is its expiry.
+        let outcome = match outcome {
+            Outcome::Commit if lapsed(&reservation) => return Err(expired(&reservation)),
+            Outcome::Release if lapsed(&reservation) => Outcome::Expire,
+            other => other,
+        };
         let (reason, status) = match outcome {
             Outcome::Release => (MovementReason::Release, ReservationStatus::Released),
             Outcome::Expire => (MovementReason::Expiry, ReservationStatus::Expired),
@@ -651,6 +670,9 @@ pub fn extend(
             repo::lock_reservation(conn, id)?.ok_or(AppError::NotFound("reservation"))?;
         if reservation.status != ReservationStatus::Active {
             return Err(not_active(&reservation));
+        }
+        if lapsed(&reservation) {
+            return Err(expired(&reservation));
         }
         Ok(repo::set_expiry(
             conn,

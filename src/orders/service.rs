@@ -704,8 +704,13 @@ fn commit_stock(
 ) -> Result<(), AppError> {
     use crate::inventory::{OwnerType, ReservationStatus};
     let reservation = inventory::reservation(conn, order.reservation_id)?;
+    let lapsed = inventory::lapsed(&reservation);
+    if lapsed {
+        // Expired in all but name: end it as the job would, then take the units again.
+        inventory::end(conn, actor, reservation.id, inventory::Outcome::Expire)?;
+    }
     match reservation.status {
-        ReservationStatus::Active => {
+        ReservationStatus::Active if !lapsed => {
             inventory::end(conn, actor, reservation.id, inventory::Outcome::Commit)?;
         }
         ReservationStatus::Committed => {}

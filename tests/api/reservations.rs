@@ -319,3 +319,54 @@ async fn timestamps_read_back_exactly_as_first_answered() {
     assert_eq!(created.body["expires_at"], read.body["expires_at"]);
     assert_eq!(created.body["created_at"], read.body["created_at"]);
 }
+
+#[actix_web::test]
+async fn a_reservation_past_its_expiry_is_expired_before_the_job_reaches_it() {
+    let app = TestApp::spawn().await; // no jobs: nothing ends it in the background
+    let (seller, product) = app.stocked_product(10).await;
+    let admin = app.admin();
+    let mut ids = vec![];
+    for _ in 0..3 {
+        let resp = app
+            .post(
+                "/api/v1/reservations",
+                Some(&admin),
+                json!({"owner_type": "cart", "owner_id": Uuid::now_v7(), "ttl_seconds": 1, "lines": [{"product_id": product, "quantity": 2}]}),
+            )
+            .await;
+        resp.assert_status(201);
+        ids.push(resp.body["id"].as_str().unwrap().to_string());
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    let read = app
+        .get(&format!("/api/v1/reservations/{}", ids[0]), Some(&admin))
+        .await;
+    assert_eq!(read.body["status"], "expired");
+    app.post(
+        &format!("/api/v1/reservations/{}/extend", ids[0]),
+        Some(&admin),
+        json!({"ttl_seconds": 600}),
+    )
+    .await
+    .assert_problem(409, "reservation_not_active");
+    app.post(
+        &format!("/api/v1/reservations/{}/commit", ids[1]),
+        Some(&admin),
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "reservation_not_active");
+    // Nothing was sold.
+    assert_eq!(app.stock(seller, product).await["on_hand"], 10);
+    // Releasing it ends it as what it is: expired.
+    let released = app
+        .post(
+            &format!("/api/v1/reservations/{}/release", ids[2]),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    released.assert_status(200);
+    assert_eq!(released.body["status"], "expired");
+    app.assert_stock_invariants();
+}
