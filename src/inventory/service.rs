@@ -164,35 +164,42 @@ fn check_alerts(conn: &mut PgConnection, row: &StockRow, may_clear: bool) -> Res
     Ok(())
 }
 
-fn seller_of(conn: &mut PgConnection, product_id: Uuid) -> Result<Uuid, AppError> {
-    repo::product_sellers(conn, &[product_id])?
-        .first()
-        .map(|(_, s)| *s)
-        .ok_or(AppError::NotFound("product"))
+/// The product's seller, checking visibility before ownership: a product
+/// the caller may not even see (inactive, or its seller inactive, and not
+/// theirs) is 404 exactly as `GET /products/{id}` answers, so its existence
+/// does not leak through the inventory endpoints.
+fn seller_of(
+    conn: &mut PgConnection,
+    actor: &Principal,
+    product_id: Uuid,
+) -> Result<Uuid, AppError> {
+    Ok(crate::products::service::get_product(conn, Some(actor), product_id)?.seller_id)
 }
 
-/// 403 unless the caller is an admin or the product's seller.
+/// 404 when the caller may not see the product, 403 unless the caller is
+/// an admin or the product's seller.
 fn authorize_manage(
     conn: &mut PgConnection,
     actor: &Principal,
     product_id: Uuid,
 ) -> Result<(), AppError> {
     actor.require_any(&[Role::Seller, Role::Admin])?;
-    if actor.manages_seller(seller_of(conn, product_id)?) {
+    if actor.manages_seller(seller_of(conn, actor, product_id)?) {
         Ok(())
     } else {
         Err(AppError::forbidden("the product belongs to another seller"))
     }
 }
 
-/// 403 unless the caller is an operator or the product's seller.
+/// 404 when the caller may not see the product, 403 unless the caller is
+/// an operator or the product's seller.
 fn authorize_read(
     conn: &mut PgConnection,
     actor: &Principal,
     product_id: Uuid,
 ) -> Result<(), AppError> {
     actor.require_any(&[Role::Seller, Role::Admin, Role::Support])?;
-    let seller = seller_of(conn, product_id)?;
+    let seller = seller_of(conn, actor, product_id)?;
     if actor.is_operator() || actor.acting_seller() == Some(seller) {
         Ok(())
     } else {

@@ -427,3 +427,53 @@ async fn a_low_stock_alert_is_raised_once_per_crossing_and_cleared_by_a_restock(
     assert_eq!(app.count("stock_alerts"), 2);
     assert_eq!(app.count("outbox"), 2);
 }
+
+#[actix_web::test]
+async fn another_sellers_hidden_product_is_404_and_a_visible_one_403() {
+    let app = TestApp::spawn().await;
+    let (seller, product) = app.stocked_product(5).await;
+    let intruder = app.seller(app.create_seller().await);
+    let paths = [
+        format!("/api/v1/inventory/{product}"),
+        format!("/api/v1/inventory/{product}/movements"),
+    ];
+    for path in &paths {
+        app.get(path, Some(&intruder))
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.patch(
+        &format!("/api/v1/products/{product}"),
+        Some(&app.seller(seller)),
+        serde_json::json!({"active": false}),
+    )
+    .await
+    .assert_status(200);
+    // Hidden now: its existence does not show, exactly as on the catalog.
+    app.get(&format!("/api/v1/products/{product}"), Some(&intruder))
+        .await
+        .assert_problem(404, "not_found");
+    for path in &paths {
+        app.get(path, Some(&intruder))
+            .await
+            .assert_problem(404, "not_found");
+    }
+    app.put(
+        &paths[0],
+        Some(&intruder),
+        serde_json::json!({"on_hand": 1}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.post(
+        &format!("/api/v1/inventory/{product}/restocks"),
+        Some(&intruder),
+        serde_json::json!({"quantity": 1}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // Its own seller still manages it.
+    app.get(&paths[0], Some(&app.seller(seller)))
+        .await
+        .assert_status(200);
+}
