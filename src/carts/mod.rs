@@ -153,6 +153,9 @@ pub struct ItemRow {
     pub line_owner: Uuid,
     /// Price changes recorded for this line (`cart_item_price_changes`).
     pub price_changes: i32,
+    /// The quantity before a read lowered it, until the shopper's next write
+    /// acknowledges the `quantity_reduced` notice.
+    pub quantity_reduced_from: Option<i32>,
 }
 
 /// One change of a line's unit price.

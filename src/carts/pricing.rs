@@ -82,6 +82,8 @@ pub struct LineFacts {
     pub stored: DualPrice,
     /// The price before the last change the shopper has not acted on yet.
     pub pending_old: Option<DualPrice>,
+    /// The quantity before a reduction the shopper has not acted on yet.
+    pub reduced_from: Option<i32>,
     /// Product and seller active.
     pub sellable: bool,
     /// Current USD price of the product.
@@ -140,12 +142,16 @@ pub fn review_line(f: &LineFacts, rate: Decimal) -> LineOutcome {
     } else {
         let cap = f.max_per_order.min(f.available);
         if !f.saved && quantity > cap {
+            quantity = cap;
+        }
+        // Reduced now, or earlier and not yet acknowledged by the shopper.
+        let from = f.reduced_from.unwrap_or(f.quantity);
+        if !f.saved && from > quantity {
             let mut n = Notice::new(NoticeKind::QuantityReduced, f.item_id, f.product_id);
-            n.from_quantity = Some(quantity);
-            n.to_quantity = Some(cap);
+            n.from_quantity = Some(from);
+            n.to_quantity = Some(quantity);
             n.available = Some(f.available);
             notices.push(n);
-            quantity = cap;
         }
         if f.available <= f.low_stock_threshold {
             let mut n = Notice::new(NoticeKind::LowStock, f.item_id, f.product_id);
@@ -271,6 +277,7 @@ mod tests {
             quantity: 3,
             stored: DualPrice::at_rate(d(stored_usd), d("10")),
             pending_old: None,
+            reduced_from: None,
             sellable: true,
             price_usd: d(price_usd),
             max_per_order: 10,

@@ -178,19 +178,44 @@ pub fn reprice_item(conn: &mut PgConnection, old: &ItemRow, new: &ItemRow) -> Qu
         .map(|_| ())
 }
 
-/// Forgets pending price notices (the shopper acted on the cart).
-pub fn acknowledge_prices(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<()> {
+/// Forgets pending price and quantity notices (the shopper acted on the cart).
+pub fn acknowledge_notices(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<()> {
     diesel::update(
-        items::table
-            .filter(items::cart_id.eq(cart_id))
-            .filter(items::prev_unit_price_usd.is_not_null()),
+        items::table.filter(items::cart_id.eq(cart_id)).filter(
+            items::prev_unit_price_usd
+                .is_not_null()
+                .or(items::quantity_reduced_from.is_not_null()),
+        ),
     )
     .set((
         items::prev_unit_price_usd.eq(None::<rust_decimal::Decimal>),
         items::prev_unit_price_ves.eq(None::<rust_decimal::Decimal>),
+        items::quantity_reduced_from.eq(None::<i32>),
     ))
     .execute(conn)
     .map(|_| ())
+}
+
+/// Lowers a line's quantity on a read, remembering the quantity the shopper
+/// chose (the first one, if lowered twice before they acted).
+pub fn reduce_item(
+    conn: &mut PgConnection,
+    id: Uuid,
+    quantity: i32,
+    from: i32,
+) -> QueryResult<ItemRow> {
+    diesel::update(items::table.find(id))
+        .set((
+            items::quantity.eq(quantity),
+            items::quantity_reduced_from.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Integer>,
+            >("COALESCE(quantity_reduced_from, ")
+            .bind::<diesel::sql_types::Integer, _>(from)
+            .sql(")")),
+            items::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(ItemRow::as_returning())
+        .get_result(conn)
 }
 
 /// Deletes a line.

@@ -358,11 +358,16 @@ fn view_with(
     memo: &mut Memo,
 ) -> Result<CartView, AppError> {
     let mut items = memo.take_items(conn, cart.id)?;
-    if touched && items.iter().any(|i| i.prev_unit_price_usd.is_some()) {
-        repo::acknowledge_prices(conn, cart.id)?;
+    if touched
+        && items
+            .iter()
+            .any(|i| i.prev_unit_price_usd.is_some() || i.quantity_reduced_from.is_some())
+    {
+        repo::acknowledge_notices(conn, cart.id)?;
         for item in &mut items {
             item.prev_unit_price_usd = None;
             item.prev_unit_price_ves = None;
+            item.quantity_reduced_from = None;
         }
     }
     let rate = if items.is_empty() {
@@ -397,6 +402,7 @@ fn view_with(
                 .prev_unit_price_usd
                 .zip(item.prev_unit_price_ves)
                 .map(|(usd, ves)| DualPrice { usd, ves }),
+            reduced_from: item.quantity_reduced_from,
             sellable: f.is_some_and(|f| f.sellable),
             price_usd: f.map_or(item.unit_price_usd, |f| f.product.price_usd),
             max_per_order: f.map_or(item.quantity, |f| f.product.max_per_order),
@@ -438,8 +444,8 @@ fn view_with(
             changed = true;
         }
         if outcome.quantity != item.quantity {
-            repo::set_item(conn, item.id, outcome.quantity, item.saved_for_later)?;
-            item.quantity = outcome.quantity;
+            // The notice stays until the shopper's own next write, whoever reads first.
+            item = repo::reduce_item(conn, item.id, outcome.quantity, item.quantity)?;
             changed = true;
         }
         if outcome.counted {
@@ -700,6 +706,7 @@ fn apply_op(
                         updated_at: now,
                         line_owner: owner_key,
                         price_changes: 0,
+                        quantity_reduced_from: None,
                     };
                     repo::insert_item(conn, &row)?;
                     items.push(row);
@@ -927,6 +934,7 @@ pub fn merge(
                         added_by: Some(user.user_id),
                         // The guest line's price history stays with it.
                         price_changes: 0,
+                        quantity_reduced_from: None,
                         ..item
                     },
                 )?,

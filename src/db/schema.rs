@@ -344,6 +344,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         line_owner -> Uuid,
         price_changes -> Int4,
+        quantity_reduced_from -> Nullable<Int4>,
     }
 }
 

@@ -337,6 +337,49 @@ async fn stock_and_availability_changes_are_reported_not_applied_silently() {
 }
 
 #[actix_web::test]
+async fn a_quantity_reduction_stays_noticed_until_the_shoppers_own_next_write() {
+    let app = TestApp::spawn().await;
+    app.post_rate("10").await;
+    let (seller, p) = app.priced_product("1.00", 50, 10).await;
+    let (_, q) = app.priced_product("2.00", 50, 10).await;
+    let user = app.customer();
+    let cart = my_cart(&app, &user).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    add(&app, &user, &cart, p, 5).await.assert_status(200);
+    app.put(
+        &format!("/api/v1/inventory/{p}"),
+        Some(&app.seller(seller)),
+        json!({"on_hand": 3}),
+    )
+    .await
+    .assert_status(200);
+    // An operator reads first (and so lowers the line); another read follows.
+    let by_operator = app
+        .get(&format!("/api/v1/carts/{cart}"), Some(&app.support()))
+        .await;
+    by_operator.assert_status(200);
+    assert_eq!(notice_kinds(&by_operator.body), ["quantity_reduced"]);
+    app.get(&format!("/api/v1/carts/{cart}"), Some(&app.admin()))
+        .await
+        .assert_status(200);
+    // The shopper still sees what happened, on every read until they act.
+    for _ in 0..2 {
+        let read = my_cart(&app, &user).await;
+        assert_eq!(notice_kinds(&read.body), ["quantity_reduced"]);
+        assert_eq!(read.body["notices"][0]["from_quantity"], 5);
+        assert_eq!(read.body["notices"][0]["to_quantity"], 3);
+        assert_eq!(lines(&read.body), [(p.to_string(), 3)]);
+    }
+    // The shopper's own write acknowledges it.
+    let written = add(&app, &user, &cart, q, 1).await;
+    written.assert_status(200);
+    assert!(notice_kinds(&written.body).is_empty(), "{}", written.text);
+    assert!(notice_kinds(&my_cart(&app, &user).await.body).is_empty());
+}
+
+#[actix_web::test]
 async fn a_stale_if_match_is_412_with_the_current_cart_and_no_update_is_lost() {
     let app = TestApp::spawn().await;
     app.post_rate("10").await;
