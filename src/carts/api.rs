@@ -382,7 +382,7 @@ pub struct MergeAdjustment {
     pub requested: i32,
     /// Units in the merged cart.
     pub merged_quantity: i32,
-    /// `max_per_order`, `stock` or `unavailable`.
+    /// `max_per_order`, `stock`, `unavailable` or `line_limit` (the cart already holds its maximum of lines).
     pub reason: String,
 }
 

@@ -847,13 +847,14 @@ pub struct Adjustment {
     pub requested: i32,
     /// Units in the merged cart.
     pub merged_quantity: i32,
-    /// `max_per_order`, `stock` or `unavailable`.
+    /// `max_per_order`, `stock`, `unavailable` or `line_limit` (the cart holds its maximum of lines).
     pub reason: &'static str,
 }
 
 /// Merges a guest cart into the signed-in user's cart. Same products add up,
-/// capped by the per-order maximum and what is available; every cap is
-/// reported. The guest cart becomes `merged` and its token stops working.
+/// capped by the per-order maximum and what is available (units either
+/// cart's own soft hold keeps count as available), and new lines by the
+/// cart's line limit; every cap is reported. The guest cart becomes `merged` and its token stops working.
 /// Merging the same guest cart again changes nothing.
 pub fn merge(
     conn: &mut PgConnection,
@@ -882,7 +883,16 @@ pub fn merge(
         let into = repo::items_of(conn, target.id)?;
         let ids: Vec<Uuid> = from.iter().map(|i| i.product_id).collect();
         let facts = products::facts(conn, &ids)?;
-        let stock = inventory::service::stock_of(conn, &ids)?;
+        // Both carts' own soft holds are released below and the merged lines
+        // held again, so units either cart holds are available to the merge.
+        let (stock, held_by_target) =
+            inventory::service::stock_and_held(conn, &ids, inventory::OwnerType::Cart, target.id)?;
+        let (_, held_by_guest) =
+            inventory::service::stock_and_held(conn, &ids, inventory::OwnerType::Cart, guest.id)?;
+        let own = |p: &Uuid| {
+            held_by_target.get(p).copied().unwrap_or(0) + held_by_guest.get(p).copied().unwrap_or(0)
+        };
+        let mut lines = into.len();
         let mut adjustments = vec![];
         for item in from {
             let existing = into.iter().find(|i| i.product_id == item.product_id);
@@ -893,7 +903,7 @@ pub fn merge(
             let (cap, reason) = match facts.get(&item.product_id).filter(|f| f.sellable) {
                 None => (0, "unavailable"),
                 Some(f) => {
-                    let available = stock[&item.product_id].available();
+                    let available = stock[&item.product_id].available() + own(&item.product_id);
                     if f.product.max_per_order <= available {
                         (f.product.max_per_order, "max_per_order")
                     } else {
@@ -901,8 +911,17 @@ pub fn merge(
                     }
                 }
             };
+            let (cap, reason) = if existing.is_none() && lines >= MAX_LINES {
+                (0, "line_limit")
+            } else {
+                (cap, reason)
+            };
             let merged = if item.saved_for_later {
-                item.quantity.min(cap.max(1))
+                if cap == 0 && reason == "line_limit" {
+                    0
+                } else {
+                    item.quantity.min(cap.max(1))
+                }
             } else {
                 requested.min(cap)
             };
@@ -925,19 +944,22 @@ pub fn merge(
                     repo::set_item(conn, e.id, merged, false)?;
                 }
                 Some(_) => {}
-                None if merged > 0 => repo::insert_item(
-                    conn,
-                    &ItemRow {
-                        id: Uuid::now_v7(),
-                        cart_id: target.id,
-                        quantity: merged,
-                        added_by: Some(user.user_id),
-                        // The guest line's price history stays with it.
-                        price_changes: 0,
-                        quantity_reduced_from: None,
-                        ..item
-                    },
-                )?,
+                None if merged > 0 => {
+                    lines += 1;
+                    repo::insert_item(
+                        conn,
+                        &ItemRow {
+                            id: Uuid::now_v7(),
+                            cart_id: target.id,
+                            quantity: merged,
+                            added_by: Some(user.user_id),
+                            // The guest line's price history stays with it.
+                            price_changes: 0,
+                            quantity_reduced_from: None,
+                            ..item
+                        },
+                    )?
+                }
                 None => {}
             }
         }

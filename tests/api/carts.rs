@@ -616,6 +616,110 @@ async fn nobody_else_reads_or_writes_a_users_cart() {
 }
 
 #[actix_web::test]
+async fn merging_counts_both_carts_soft_holds_as_available_to_the_merge() {
+    let app = TestApp::spawn_with(|s| s.cart_hold = Some(Duration::from_secs(600))).await;
+    app.post_rate("10").await;
+    let (seller, p) = app.priced_product("1.00", 10, 10).await;
+    let user = app.customer();
+    let mine = my_cart(&app, &user).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    add(&app, &user, &mine, p, 4).await.assert_status(200);
+    let (guest, token) = app.guest_cart().await;
+    app.cart_call(
+        Method::POST,
+        &format!("/api/v1/carts/{guest}/items"),
+        None,
+        Some(&token),
+        None,
+        Some(json!({"product_id": p, "quantity": 5})),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(app.stock(seller, p).await["available"], 1);
+    let merged = app
+        .post(
+            "/api/v1/carts/merge",
+            Some(&user),
+            json!({"guest_cart_id": guest, "guest_token": token}),
+        )
+        .await;
+    merged.assert_status(200);
+    // 4 + 5 of the 10: nothing lost, nothing capped.
+    assert_eq!(lines(&merged.body["cart"]), [(p.to_string(), 9)]);
+    assert_eq!(merged.body["adjustments"], json!([]));
+    let stock = app.stock(seller, p).await;
+    assert_eq!(
+        (stock["reserved"].as_i64(), stock["available"].as_i64()),
+        (Some(9), Some(1))
+    );
+    app.assert_stock_invariants();
+}
+
+#[actix_web::test]
+async fn merging_respects_the_cart_line_limit_and_reports_what_did_not_fit() {
+    let app = TestApp::spawn().await;
+    app.post_rate("10").await;
+    let seller = app.create_seller().await;
+    let user = app.customer();
+    let mine = my_cart(&app, &user).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Fill the user's cart to the line limit in one batch.
+    let mut ops = vec![];
+    for i in 0..canasta::carts::service::MAX_LINES {
+        let product = app.create_product(seller, &format!("L{i}"), "1.00").await["id"].clone();
+        app.put(
+            &format!("/api/v1/inventory/{}", product.as_str().unwrap()),
+            Some(&app.seller(seller)),
+            json!({"on_hand": 10}),
+        )
+        .await
+        .assert_status(200);
+        ops.push(json!({"op": "add", "product_id": product, "quantity": 1}));
+    }
+    for chunk in ops.chunks(50) {
+        app.post(
+            &format!("/api/v1/carts/{mine}/batch"),
+            Some(&user),
+            json!({"operations": chunk}),
+        )
+        .await
+        .assert_status(200);
+    }
+    let (_, extra) = app.priced_product("2.00", 10, 10).await;
+    let (guest, token) = app.guest_cart().await;
+    app.cart_call(
+        Method::POST,
+        &format!("/api/v1/carts/{guest}/items"),
+        None,
+        Some(&token),
+        None,
+        Some(json!({"product_id": extra, "quantity": 2})),
+    )
+    .await
+    .assert_status(200);
+    let merged = app
+        .post(
+            "/api/v1/carts/merge",
+            Some(&user),
+            json!({"guest_cart_id": guest, "guest_token": token}),
+        )
+        .await;
+    merged.assert_status(200);
+    assert_eq!(
+        merged.body["adjustments"],
+        json!([{"product_id": extra, "requested": 2, "merged_quantity": 0, "reason": "line_limit"}])
+    );
+    assert_eq!(
+        merged.body["cart"]["items"].as_array().unwrap().len(),
+        canasta::carts::service::MAX_LINES
+    );
+}
+
+#[actix_web::test]
 async fn merging_a_guest_cart_adds_up_caps_and_reports_and_is_harmless_twice() {
     let app = TestApp::spawn().await;
     app.post_rate("10").await;
