@@ -838,6 +838,7 @@ struct Watch {
     pool: web::Data<DbPool>,
     cart_id: Uuid,
     products: std::collections::HashSet<Uuid>,
+    sellers: std::collections::HashSet<Uuid>,
     first: Option<String>,
 }
 
@@ -871,13 +872,17 @@ async fn next_event(mut w: Watch) -> Option<(Result<web::Bytes, actix_web::Error
                 version,
             })) if changed == id => {
                 if let Ok(ids) = db::run(&w.pool, move |c| service::product_ids(c, id)).await {
-                    w.products = ids.into_iter().collect();
+                    w.products = ids.iter().map(|(p, _)| *p).collect();
+                    w.sellers = ids.iter().map(|(_, s)| *s).collect();
                 }
                 let data = serde_json::json!({"cart_id": id, "version": version});
                 return Some((Ok(sse("cart_changed", data)), w));
             }
             Ok(Ok(Event::Product { id: product })) if w.products.contains(&product) => {
                 return Some((Ok(stale("product", Some(product))), w));
+            }
+            Ok(Ok(Event::Seller { id: seller })) if w.sellers.contains(&seller) => {
+                return Some((Ok(stale("seller", None)), w));
             }
             Ok(Ok(Event::Rate)) => return Some((Ok(stale("exchange_rate", None)), w)),
             Ok(Ok(_)) => {}
@@ -889,8 +894,12 @@ async fn next_event(mut w: Watch) -> Option<(Result<web::Bytes, actix_web::Error
 ///
 /// The owner, the guest (`X-Cart-Token`) or an operator. Events:
 /// `cart` (first, with the current version), `cart_changed` (another device
-/// changed the cart: `version`), `cart_stale` (a product's price or
-/// availability, or the exchange rate, moved: read the cart for notices).
+/// changed the cart: `version`), `cart_stale` (something the cart shows
+/// moved: `reason` is `product` with `product_id` for a price, availability
+/// or safety-stock change, `seller` when a seller on the cart is activated or
+/// deactivated, `exchange_rate` when a rate takes effect, including a
+/// scheduled one at its `effective_at`, or `missed_events`; read the cart for
+/// notices).
 /// Works across any number of API instances (PostgreSQL LISTEN/NOTIFY); a
 /// comment line every 15 s keeps proxies from closing it.
 #[utoipa::path(
@@ -928,6 +937,7 @@ pub async fn stream_cart_events(
         pool,
         cart_id: id,
         products: view.lines.iter().map(|l| l.row.product_id).collect(),
+        sellers: view.lines.iter().map(|l| l.row.seller_id).collect(),
         first: Some(first),
     };
     Ok(HttpResponse::Ok()

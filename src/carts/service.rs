@@ -996,10 +996,10 @@ pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Resul
 }
 
 /// The products in a cart (to know which product events concern it).
-pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<Uuid>, AppError> {
+pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<(Uuid, Uuid)>, AppError> {
     Ok(repo::items_of(conn, id)?
         .into_iter()
-        .map(|i| i.product_id)
+        .map(|i| (i.product_id, i.seller_id))
         .collect())
 }
 

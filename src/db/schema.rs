@@ -67,6 +67,7 @@ diesel::table! {
         source -> Text,
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        announced_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -33,7 +33,13 @@ pub enum Event {
         /// The product.
         id: Uuid,
     },
-    /// A new exchange rate was posted.
+    /// A seller was activated or deactivated (its products with it).
+    Seller {
+        /// The seller.
+        id: Uuid,
+    },
+    /// An exchange rate took effect (posted for now, or a scheduled one
+    /// reaching its `effective_at`).
     Rate,
 }
 

@@ -269,6 +269,7 @@ pub fn set_levels(
                 })?;
         }
         if cmd.safety_stock.is_some() || cmd.low_stock_threshold.is_some() {
+            let before = (row.safety_stock, row.low_stock_threshold);
             row = repo::set_thresholds(
                 conn,
                 product_id,
@@ -276,6 +277,10 @@ pub fn set_levels(
                 cmd.low_stock_threshold.unwrap_or(row.low_stock_threshold),
             )?;
             check_alerts(conn, &row, true)?;
+            // Safety stock changes what carts may buy; the threshold, their low-stock notice.
+            if before != (row.safety_stock, row.low_stock_threshold) {
+                crate::events::notify(conn, &crate::events::Event::Product { id: product_id })?;
+            }
         }
         Ok(row)
     })

@@ -45,6 +45,7 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
         expire_reservations(&pool).await;
         expire_idle_carts(&pool, settings.cart_idle).await;
         expire_idempotency_keys(&pool, settings.idempotency_retention).await;
+        announce_rates(&pool).await;
         actix_web::rt::time::sleep(settings.interval).await;
     }
 }
@@ -120,6 +121,18 @@ pub async fn expire_idempotency_keys(pool: &DbPool, retention: Duration) -> usiz
         KEY_EXPIRY_BATCH,
         "forgetting expired idempotency keys",
         move |c| expire(c, retention, KEY_EXPIRY_BATCH),
+    )
+    .await
+}
+
+/// Announces scheduled exchange rates that have taken effect.
+pub async fn announce_rates(pool: &DbPool) -> usize {
+    use crate::rates::service::{ANNOUNCE_BATCH, announce_effective};
+    drain(
+        pool,
+        ANNOUNCE_BATCH,
+        "announcing exchange rates that took effect",
+        |c| announce_effective(c, ANNOUNCE_BATCH),
     )
     .await
 }

@@ -33,4 +33,6 @@ pub struct RateRow {
     pub created_by: Option<Uuid>,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// When carts were told it took effect (none while it is scheduled).
+    pub announced_at: Option<DateTime<Utc>>,
 }

@@ -57,3 +57,21 @@ pub fn list(conn: &mut PgConnection, f: &RateFilter, limit: i64) -> QueryResult<
         .limit(limit)
         .load(conn)
 }
+
+/// Marks up to `batch` rates effective by `now` and not yet announced as
+/// announced; returns how many.
+pub fn mark_announced(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Timestamptz};
+    diesel::sql_query(
+        "UPDATE exchange_rates SET announced_at = $1 WHERE id IN (
+             SELECT id FROM exchange_rates WHERE announced_at IS NULL AND effective_at <= $1
+             ORDER BY effective_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(batch)
+    .execute(conn)
+}

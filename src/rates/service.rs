@@ -53,9 +53,13 @@ pub fn post_rate(
         source: new.source,
         created_by: Some(actor.user_id),
         created_at: now,
+        // A scheduled rate is announced by the job when it takes effect.
+        announced_at: (effective_at <= now).then_some(now),
     };
     if repo::insert_if_absent(conn, &row)? {
-        crate::events::notify(conn, &crate::events::Event::Rate)?;
+        if row.announced_at.is_some() {
+            crate::events::notify(conn, &crate::events::Event::Rate)?;
+        }
         Ok(row)
     } else {
         Err(AppError::conflict(
@@ -103,4 +107,20 @@ pub fn list_rates(
         key: Some(r.effective_at.to_rfc3339_opts(SecondsFormat::Micros, true)),
         id: r.id,
     }))
+}
+
+/// Rates announced per transaction by the job.
+pub const ANNOUNCE_BATCH: i64 = 100;
+
+/// Announces scheduled rates that have taken effect: each is marked and
+/// one `Rate` event tells every cart stream, on every instance, that prices
+/// in VES moved. Claimed with `SKIP LOCKED`, so each is announced once.
+pub fn announce_effective(conn: &mut PgConnection, batch: i64) -> Result<usize, AppError> {
+    conn.transaction(|conn| {
+        let n = repo::mark_announced(conn, crate::db::now(), batch)?;
+        if n > 0 {
+            crate::events::notify(conn, &crate::events::Event::Rate)?;
+        }
+        Ok(n)
+    })
 }

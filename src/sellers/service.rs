@@ -95,12 +95,17 @@ pub fn update_seller(
         ));
     }
     conn.transaction(|conn| {
-        repo::lock_by_id(conn, id)?.ok_or(AppError::NotFound("seller"))?;
+        let before = repo::lock_by_id(conn, id)?.ok_or(AppError::NotFound("seller"))?;
         let changes = SellerChanges {
             display_name,
             active,
             updated_at: Some(crate::db::now()),
         };
-        Ok(repo::update(conn, id, &changes)?)
+        let row = repo::update(conn, id, &changes)?;
+        // Its products become (un)available in every cart that holds them.
+        if row.active != before.active {
+            crate::events::notify(conn, &crate::events::Event::Seller { id })?;
+        }
+        Ok(row)
     })
 }

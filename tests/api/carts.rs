@@ -942,6 +942,90 @@ async fn the_event_stream_reports_changes_made_through_another_instance() {
 }
 
 #[actix_web::test]
+async fn safety_stock_sellers_and_scheduled_rates_make_carts_stale_when_they_take_effect() {
+    let app = TestApp::spawn_with(|s| s.run_jobs = true).await;
+    app.post_rate("10").await;
+    let (seller, p) = app.priced_product("1.00", 50, 10).await;
+    let user = app.customer();
+    let cart = my_cart(&app, &user).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    add(&app, &user, &cart, p, 2).await.assert_status(200);
+    let client = crate::helpers::client();
+    let mut stream = client
+        .get(format!("{}/api/v1/carts/{cart}/events", app.address))
+        .insert_header(("authorization", format!("Bearer {user}")))
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    assert!(read_until(&mut stream, &mut seen, "event: cart\n").await);
+    // Through a second instance, as a load balancer would send them.
+    let other = app.another_instance();
+    let call = |method: Method, path: String, body: Value| {
+        let client = crate::helpers::client();
+        let url = format!("{other}{path}");
+        let auth = format!("Bearer {}", app.admin());
+        async move {
+            crate::helpers::send(
+                &client,
+                method,
+                &url,
+                &[
+                    ("authorization", auth.as_str()),
+                    ("content-type", "application/json"),
+                ],
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await
+        }
+    };
+    call(
+        Method::PUT,
+        format!("/api/v1/inventory/{p}"),
+        json!({"safety_stock": 50}),
+    )
+    .await
+    .assert_status(200);
+    assert!(
+        read_until(&mut stream, &mut seen, "\"reason\":\"product\"").await,
+        "{seen}"
+    );
+    call(
+        Method::PATCH,
+        format!("/api/v1/sellers/{seller}"),
+        json!({"active": false}),
+    )
+    .await
+    .assert_status(200);
+    assert!(
+        read_until(&mut stream, &mut seen, "\"reason\":\"seller\"").await,
+        "{seen}"
+    );
+    // A rate scheduled two seconds ahead: nothing at posting, an event when it applies.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    seen.clear();
+    call(
+        Method::POST,
+        "/api/v1/exchange-rates".into(),
+        json!({"rate": "12", "effective_at": at, "source": "bcv"}),
+    )
+    .await
+    .assert_status(201);
+    let posted = std::time::Instant::now();
+    assert!(
+        read_until(&mut stream, &mut seen, "\"reason\":\"exchange_rate\"").await,
+        "{seen}"
+    );
+    assert!(
+        posted.elapsed() >= Duration::from_millis(1500),
+        "announced before it took effect: {seen}"
+    );
+    assert_eq!(app.count("exchange_rates WHERE announced_at IS NULL"), 0);
+}
+
+#[actix_web::test]
 async fn the_event_stream_is_only_for_the_carts_owner() {
     let app = TestApp::spawn().await;
     let owner = app.customer();

@@ -1,0 +1,2 @@
+DROP INDEX exchange_rates_unannounced_idx;
+ALTER TABLE exchange_rates DROP COLUMN announced_at;
