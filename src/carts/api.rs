@@ -890,6 +890,62 @@ async fn next_event(mut w: Watch) -> Option<(Result<web::Bytes, actix_web::Error
     }
 }
 
+/// Query of `stream_cart_events`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// A stream ticket from `create_cart_stream_ticket`, for browsers'
+    /// `EventSource` (which cannot send headers): single use, 60 seconds.
+    pub ticket: Option<String>,
+}
+
+/// A stream ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamTicket {
+    /// Pass it as `?ticket=` to the cart's event stream; it works once.
+    pub ticket: String,
+    /// It must be used before this.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The stream URL with the ticket, ready for `new EventSource(url)`.
+    #[schema(example = "/api/v1/carts/0190f0c8-0000-7000-8000-000000000001/events?ticket=...")]
+    pub url: String,
+}
+
+/// Issues a single-use ticket to open the cart's event stream from a browser.
+///
+/// `EventSource` cannot send an `Authorization` or `X-Cart-Token` header;
+/// whoever may read the cart (its owner, its guest token, an operator) asks
+/// for a ticket here with those headers, then opens
+/// `GET /api/v1/carts/{cart_id}/events?ticket=...`. A ticket works once,
+/// for this cart only, within 60 seconds; only its hash is stored, and query
+/// strings are not written to the access log. Reconnecting needs a new ticket.
+#[utoipa::path(
+    tag = "carts",
+    operation_id = "create_cart_stream_ticket",
+    security((), ("bearer_auth" = [])),
+    params(("cart_id" = Uuid, Path, description = "The cart id"),
+           ("X-Cart-Token" = String, Header, description = "The guest cart token (guests)")),
+    responses(
+        (status = 201, description = "A ticket", body = StreamTicket),
+        (status = 404, description = "No such cart, or not yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/carts/{cart_id}/events/tickets")]
+pub async fn create_cart_stream_ticket(
+    pool: web::Data<DbPool>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (ticket, expires_at) =
+        db::run(&pool, move |c| service::issue_stream_ticket(c, &caller, id)).await?;
+    Ok(HttpResponse::Created().json(StreamTicket {
+        url: format!("/api/v1/carts/{id}/events?ticket={ticket}"),
+        ticket,
+        expires_at,
+    }))
+}
+
 /// Streams a cart's changes as server-sent events.
 ///
 /// The owner, the guest (`X-Cart-Token`) or an operator. Events:
@@ -907,7 +963,7 @@ async fn next_event(mut w: Watch) -> Option<(Result<web::Bytes, actix_web::Error
     operation_id = "stream_cart_events",
     security((), ("bearer_auth" = [])),
     params(("cart_id" = Uuid, Path, description = "The cart id"),
-           ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token")),
+           ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"), StreamQuery),
     responses(
         (status = 200, description = "An event stream", body = String, content_type = "text/event-stream"),
         (status = 404, description = "No such cart, or not yours", body = Problem, content_type = "application/problem+json"),
@@ -919,13 +975,19 @@ pub async fn stream_cart_events(
     hub: web::Data<crate::events::Hub>,
     caller: Caller,
     path: web::Path<Uuid>,
+    query: crate::http::extract::Query<StreamQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let hub = hub.into_inner();
+    let ticket = query.into_inner().ticket;
     let (rx, view) = db::run(&pool, move |c| {
         // Subscribe before reading, so no change between the two is missed.
         let rx = hub.subscribe();
-        Ok((rx, service::get_cart(c, &caller, id)?))
+        let view = match ticket {
+            Some(t) => service::redeem_stream_ticket(c, id, &t)?,
+            None => service::get_cart(c, &caller, id)?,
+        };
+        Ok((rx, view))
     })
     .await?;
     let first = format!(

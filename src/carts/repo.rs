@@ -32,6 +32,15 @@ pub fn insert_if_no_active(conn: &mut PgConnection, row: &CartRow) -> QueryResul
         .map(|n| n == 1)
 }
 
+/// A cart by id (not locked).
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CartRow>> {
+    carts::table
+        .find(id)
+        .select(CartRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// A cart, locked until the transaction ends.
 pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CartRow>> {
     carts::table
@@ -192,6 +201,18 @@ pub fn acknowledge_notices(conn: &mut PgConnection, cart_id: Uuid) -> QueryResul
         items::prev_unit_price_ves.eq(None::<rust_decimal::Decimal>),
         items::quantity_reduced_from.eq(None::<i32>),
     ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Forgets pending quantity notices only.
+pub fn acknowledge_reductions(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<()> {
+    diesel::update(
+        items::table
+            .filter(items::cart_id.eq(cart_id))
+            .filter(items::quantity_reduced_from.is_not_null()),
+    )
+    .set(items::quantity_reduced_from.eq(None::<i32>))
     .execute(conn)
     .map(|_| ())
 }

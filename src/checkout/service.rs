@@ -47,7 +47,9 @@ pub fn start(conn: &mut PgConnection, user: &Principal, cart_id: Uuid) -> Result
             .collect();
         if !reduced.is_empty() {
             // The lowered quantities are stored on the cart, so this
-            // transaction commits them and the refusal says what changed.
+            // transaction commits them and the refusal says what changed;
+            // having told the shopper, it acknowledges those notices.
+            crate::carts::service::acknowledge_reductions(conn, cart_id)?;
             return Ok(Err(AppError::conflict(
                 ErrorCode::CartChanged,
                 format!(

@@ -322,6 +322,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    cart_stream_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        cart_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     cart_items (id) {
         id -> Uuid,
         cart_id -> Uuid,
@@ -442,6 +452,7 @@ diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    cart_stream_tickets,
     addresses,
     cart_item_price_changes,
     cart_participants,

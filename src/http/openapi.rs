@@ -162,7 +162,58 @@ pub fn spec() -> Value {
     // Serialising the generated document cannot fail: it is plain data.
     let mut value = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     add_shared_responses(&mut value);
+    declare_optional_not_null(&mut value);
+    type_problem_current(&mut value);
     value
+}
+
+/// Fields and headers that are absent rather than `null` when unset: an
+/// optional request header (`If-Match`, `X-Cart-Token`) is a string when
+/// sent, and a page's `next_cursor` is left out on the last page. Rust's
+/// `Option` makes utoipa declare them nullable; generated clients would
+/// then type them `string | null` for a value that is never null.
+fn declare_optional_not_null(spec: &mut Value) {
+    let not_null = |schema: &mut Value| {
+        if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                schema["type"] = types[0].clone();
+            }
+        }
+    };
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|i| i.values_mut())
+        {
+            for param in op["parameters"].as_array_mut().into_iter().flatten() {
+                if param["in"] == "header" {
+                    not_null(&mut param["schema"]);
+                }
+            }
+        }
+    }
+    if let Some(schemas) = spec["components"]["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            if name.ends_with("Page") {
+                not_null(&mut schema["properties"]["next_cursor"]);
+            }
+        }
+    }
+}
+
+/// `Problem.current` is the resource as it is now: the cart for a stale
+/// `If-Match` (412 `version_conflict`), the checkout with its new review
+/// when prices moved (409 `total_changed`); `code` tells which.
+fn type_problem_current(spec: &mut Value) {
+    spec["components"]["schemas"]["Problem"]["properties"]["current"] = json!({
+        "description": "The resource as it is now: the cart on 412 `version_conflict`, the checkout with its new review on 409 `total_changed` (`code` tells which).",
+        "oneOf": [
+            {"$ref": "#/components/schemas/CartResponse"},
+            {"$ref": "#/components/schemas/CheckoutResponse"}
+        ]
+    });
 }
 
 /// The document as the pretty JSON committed at `openapi/openapi.json`.

@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(carts::api::move_cart_item_to_cart)
                 .service(carts::api::batch_update_cart)
                 .service(carts::api::stream_cart_events)
+                .service(carts::api::create_cart_stream_ticket)
                 .service(carts::api::move_cart_item_to_wishlist)
                 .service(carts::api::share_cart)
                 .service(carts::api::revoke_cart_share)

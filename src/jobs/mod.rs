@@ -46,6 +46,15 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
         expire_idle_carts(&pool, settings.cart_idle).await;
         expire_idempotency_keys(&pool, settings.idempotency_retention).await;
         announce_rates(&pool).await;
+        drain(
+            &pool,
+            crate::carts::service::TICKET_BATCH,
+            "forgetting expired stream tickets",
+            |c| {
+                crate::carts::service::forget_stream_tickets(c, crate::carts::service::TICKET_BATCH)
+            },
+        )
+        .await;
         actix_web::rt::time::sleep(settings.interval).await;
     }
 }

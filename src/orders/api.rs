@@ -315,9 +315,8 @@ pub struct PaymentSubmissionResponse {
     pub id: Uuid,
     /// The method's code.
     pub method: String,
-    /// What the buyer sent.
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
+    /// What the buyer reported, or the cash the seller collected.
+    pub details: PaymentDetails,
     /// Another order that already used this reference (method and bank): check before verifying.
     pub duplicate_of: Option<Uuid>,
     /// `submitted`, `verified` or `rejected`.
@@ -328,17 +327,70 @@ pub struct PaymentSubmissionResponse {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<PaymentSubmissionRow> for PaymentSubmissionResponse {
-    fn from(p: PaymentSubmissionRow) -> Self {
-        Self {
+/// What a buyer reported for a manual payment (the fields its method needs).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportedPayment {
+    /// The paying bank, upper case (empty for Zelle).
+    pub bank: String,
+    /// The paying phone, E.164 (Pago Móvil).
+    pub phone: Option<String>,
+    /// The payer's cédula or RIF (Pago Móvil).
+    pub national_id: Option<String>,
+    /// The reference or confirmation code, as typed.
+    pub reference: String,
+    /// The sender's name (Zelle).
+    pub sender: Option<String>,
+    /// The day of the transfer (transfer).
+    pub paid_on: Option<chrono::NaiveDate>,
+}
+
+/// Cash a seller or operator collected at delivery or pickup.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CollectedPayment {
+    /// The amount, a decimal string.
+    #[schema(example = "25.75")]
+    pub amount: String,
+    /// Its currency.
+    pub currency: crate::payments::Currency,
+    /// Who collected it.
+    pub collected_by: String,
+    /// Anything they noted.
+    pub note: String,
+}
+
+/// A payment's details; `kind` tells which.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PaymentDetails {
+    /// Reported by the buyer, checked by the seller or an operator.
+    Reported(ReportedPayment),
+    /// Collected at delivery or pickup.
+    Collected(CollectedPayment),
+}
+
+impl PaymentDetails {
+    fn of(details: serde_json::Value) -> Result<Self, AppError> {
+        if details.get("amount").is_some() {
+            snapshot(details).map(Self::Collected)
+        } else {
+            snapshot(details).map(Self::Reported)
+        }
+    }
+}
+
+impl TryFrom<PaymentSubmissionRow> for PaymentSubmissionResponse {
+    type Error = AppError;
+
+    fn try_from(p: PaymentSubmissionRow) -> Result<Self, AppError> {
+        Ok(Self {
             id: p.id,
             method: p.method,
-            details: p.details,
+            details: PaymentDetails::of(p.details)?,
             duplicate_of: p.duplicate_of,
             status: p.status,
             reason: p.reason,
             created_at: p.created_at,
-        }
+        })
     }
 }
 
@@ -378,7 +430,10 @@ pub async fn get_order(
         customization: snapshot(order.customization)?,
         carrier: order.carrier,
         tracking_number: order.tracking_number,
-        payments: payments.into_iter().map(Into::into).collect(),
+        payments: payments
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_, _>>()?,
     }))
 }
 

@@ -1026,6 +1026,81 @@ async fn safety_stock_sellers_and_scheduled_rates_make_carts_stale_when_they_tak
 }
 
 #[actix_web::test]
+async fn a_browser_opens_the_stream_with_a_single_use_ticket_instead_of_headers() {
+    let app = TestApp::spawn().await;
+    app.post_rate("10").await;
+    let (guest, token) = app.guest_cart().await;
+    let other_cart = my_cart(&app, &app.customer()).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Only whoever may read the cart gets a ticket.
+    let path = format!("/api/v1/carts/{guest}/events/tickets");
+    app.post(&path, None, json!({}))
+        .await
+        .assert_problem(404, "not_found");
+    app.cart_call(Method::POST, &path, Some(&app.customer()), None, None, None)
+        .await
+        .assert_problem(404, "not_found");
+    let issued = app
+        .cart_call(Method::POST, &path, None, Some(&token), None, None)
+        .await;
+    issued.assert_status(201);
+    let ticket = issued.body["ticket"].as_str().unwrap().to_string();
+    assert_eq!(
+        issued.body["url"],
+        format!("/api/v1/carts/{guest}/events?ticket={ticket}")
+    );
+    // Not for another cart, and it does not leak which carts exist.
+    app.get(
+        &format!("/api/v1/carts/{other_cart}/events?ticket={ticket}"),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // No header at all, as EventSource sends it.
+    let client = crate::helpers::client();
+    let url = format!("{}{}", app.address, issued.body["url"].as_str().unwrap());
+    let mut stream = client.get(&url).send().await.unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    let mut seen = String::new();
+    assert!(
+        read_until(&mut stream, &mut seen, "event: cart\n").await,
+        "{seen}"
+    );
+    drop(stream);
+    // Single use.
+    app.get(
+        &format!("/api/v1/carts/{guest}/events?ticket={ticket}"),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    // Expired tickets do not work either.
+    let late = app
+        .cart_call(Method::POST, &path, None, Some(&token), None, None)
+        .await;
+    {
+        use diesel::prelude::*;
+        let mut conn = app.pool.get().unwrap();
+        diesel::sql_query(
+            "UPDATE cart_stream_tickets SET expires_at = now() - interval '1 second'",
+        )
+        .execute(conn.pg())
+        .unwrap();
+    }
+    app.get(
+        &format!(
+            "/api/v1/carts/{guest}/events?ticket={}",
+            late.body["ticket"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
 async fn the_event_stream_is_only_for_the_carts_owner() {
     let app = TestApp::spawn().await;
     let owner = app.customer();
