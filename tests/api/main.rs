@@ -24,6 +24,7 @@ mod payments;
 mod products;
 mod rates;
 mod reservations;
+mod schema;
 mod seed;
 mod sellers;
 mod wishlists;
