@@ -683,3 +683,120 @@ async fn conflicting_moves_of_cash_orders_have_exactly_one_winner() {
     ])
     .await;
 }
+
+#[actix_web::test]
+async fn cash_is_recorded_only_as_the_orders_total_by_its_seller_and_completes_it() {
+    let lab = Lab::new().await;
+    let order = lab
+        .order_at(
+            STATES
+                .iter()
+                .find(|s| s.name == "cash delivered, not collected")
+                .unwrap(),
+        )
+        .await;
+    let path = format!("/api/v1/orders/{}/payments/collect", order.id);
+    let total = lab.details(&order).await["total"]["usd"].clone();
+    let seller = lab.token(Who::Seller, &order);
+    let app = &lab.app;
+    for (body, field) in [
+        (
+            json!({"amount": "1.00", "collected_by": "Repartidor"}),
+            "amount",
+        ),
+        (
+            json!({"amount": 7.3, "collected_by": "Repartidor"}),
+            "amount",
+        ),
+        (json!({"amount": total, "collected_by": ""}), "collected_by"),
+        (json!({"amount": total}), "collected_by"),
+        (
+            json!({"amount": total, "collected_by": "x", "tip": "1"}),
+            "tip",
+        ),
+    ] {
+        let resp = app.post(&path, Some(&seller), body.clone()).await;
+        resp.assert_problem(422, "validation_failed");
+        assert_eq!(resp.error_fields(), [field], "{body}: {}", resp.text);
+    }
+    // A number is refused in words a client can act on.
+    let resp = app
+        .post(
+            &path,
+            Some(&seller),
+            json!({"amount": 7.3, "collected_by": "R"}),
+        )
+        .await;
+    assert!(
+        resp.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(r#"send a decimal string such as "6.50""#),
+        "{}",
+        resp.text
+    );
+    let good = json!({"amount": total, "collected_by": "Repartidor", "note": "vuelto 0.70"});
+    app.post(&path, Some(&order.buyer), good.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    app.post(
+        &path,
+        Some(&lab.token(Who::OtherSeller, &order)),
+        good.clone(),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    assert_eq!(lab.details(&order).await["payment_status"], "pending");
+    let done = app.post(&path, Some(&seller), good.clone()).await;
+    done.assert_status(200);
+    assert_eq!(
+        (
+            done.body["status"].as_str(),
+            done.body["payment_status"].as_str()
+        ),
+        (Some("completed"), Some("paid"))
+    );
+    let d = lab.details(&order).await;
+    assert_eq!(d["payments"][0]["details"]["kind"], "collected");
+    assert_eq!(d["payments"][0]["details"]["collected_by"], "Repartidor");
+    assert_eq!(d["payments"][0]["status"], "verified");
+    let last = d["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["to"].as_str(),
+            last["actor_role"].as_str(),
+            last["source"].as_str()
+        ),
+        (Some("completed"), Some("seller"), Some("system"))
+    );
+    app.post(&path, Some(&seller), good)
+        .await
+        .assert_problem(409, "invalid_transition");
+    app.assert_stock_invariants();
+    app.assert_order_invariants();
+}
+
+#[actix_web::test]
+async fn a_cash_order_not_dispatched_in_its_window_is_cancelled_and_a_dispatched_one_is_not() {
+    let lab = Lab::new().await;
+    let waiting = lab.place("cash_usd").await;
+    let dispatched = lab
+        .order_at(STATES.iter().find(|s| s.name == "cash preparing").unwrap())
+        .await;
+    {
+        let mut conn = lab.app.pool.get().unwrap();
+        diesel::sql_query("UPDATE orders SET payment_due_at = now() - interval '1 minute'")
+            .execute(conn.pg())
+            .unwrap();
+    }
+    let cancelled = canasta::jobs::expire_unpaid_orders(&lab.app.pool).await;
+    assert_eq!(cancelled, 1);
+    let d = lab.details(&waiting).await;
+    assert_eq!(d["status"], "cancelled");
+    let last = d["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["reason"], "not dispatched within the window");
+    assert_eq!(last["actor_role"], "system");
+    assert_eq!(lab.details(&dispatched).await["status"], "processing");
+    lab.app.assert_stock_invariants();
+    lab.app.assert_order_invariants();
+}
