@@ -536,6 +536,25 @@ pub fn submit_payment(
     })
 }
 
+/// The order and the caller's part in it, for a caller who may set its
+/// payment to `to` (verify, reject, collect): 404 when they may not see the
+/// order, 403 when their role never makes that move (before the state is
+/// looked at, so a buyer is told "not yours", not "not now").
+fn payment_checker(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    id: Uuid,
+    to: PaymentStatus,
+) -> Result<(OrderRow, Mover), AppError> {
+    let (order, mover) = visible(conn, viewer, id)?;
+    if !state::may_set_payment(to, mover) {
+        return Err(AppError::forbidden(
+            "only the seller or an operator checks or records a payment",
+        ));
+    }
+    Ok((order, mover))
+}
+
 /// Marks the order's latest submitted payment `status` (with `reason`) in
 /// one statement.
 fn settle_submission(
@@ -565,12 +584,7 @@ pub fn verify_payment(
     id: Uuid,
 ) -> Result<OrderRow, AppError> {
     conn.transaction(|conn| {
-        let (order, mover) = visible(conn, viewer, id)?;
-        if !state::may_set_payment(PaymentStatus::Paid, mover) {
-            return Err(AppError::forbidden(
-                "only the seller or an operator checks a payment",
-            ));
-        }
+        let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Paid)?;
         if order.payment_status != PaymentStatus::AwaitingVerification {
             return Err(AppError::conflict(
                 ErrorCode::InvalidTransition,
@@ -606,12 +620,7 @@ pub fn reject_payment(
         ));
     }
     conn.transaction(|conn| {
-        let (order, mover) = visible(conn, viewer, id)?;
-        if !state::may_set_payment(PaymentStatus::Failed, mover) {
-            return Err(AppError::forbidden(
-                "only the seller or an operator checks a payment",
-            ));
-        }
+        let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Failed)?;
         if order.payment_status != PaymentStatus::AwaitingVerification {
             return Err(AppError::conflict(
                 ErrorCode::InvalidTransition,
@@ -930,12 +939,7 @@ pub fn collect_payment(
         ));
     }
     conn.transaction(|conn| {
-        let (order, mover) = visible(conn, viewer, id)?;
-        if !state::may_set_payment(PaymentStatus::Paid, mover) {
-            return Err(AppError::forbidden(
-                "only the seller or an operator records a collected payment",
-            ));
-        }
+        let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Paid)?;
         let method =
             method_of(&order).ok_or_else(|| AppError::internal("unknown payment method"))?;
         if !method.collected_on_delivery() {

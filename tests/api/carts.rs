@@ -886,22 +886,8 @@ async fn the_event_stream_reports_changes_made_through_another_instance() {
 
     let other = app.another_instance();
     let send = |method: Method, path: String, token: String, body: Value| {
-        let client = crate::helpers::client();
-        let url = format!("{other}{path}");
-        async move {
-            let auth = format!("Bearer {token}");
-            crate::helpers::send(
-                &client,
-                method,
-                &url,
-                &[
-                    ("authorization", auth.as_str()),
-                    ("content-type", "application/json"),
-                ],
-                serde_json::to_vec(&body).unwrap(),
-            )
-            .await
-        }
+        let other = other.clone();
+        async move { crate::helpers::send_json_to(&other, method, &path, &token, &body).await }
     };
     send(
         Method::PATCH,
@@ -963,23 +949,10 @@ async fn safety_stock_sellers_and_scheduled_rates_make_carts_stale_when_they_tak
     assert!(read_until(&mut stream, &mut seen, "event: cart\n").await);
     // Through a second instance, as a load balancer would send them.
     let other = app.another_instance();
+    let admin = app.admin();
     let call = |method: Method, path: String, body: Value| {
-        let client = crate::helpers::client();
-        let url = format!("{other}{path}");
-        let auth = format!("Bearer {}", app.admin());
-        async move {
-            crate::helpers::send(
-                &client,
-                method,
-                &url,
-                &[
-                    ("authorization", auth.as_str()),
-                    ("content-type", "application/json"),
-                ],
-                serde_json::to_vec(&body).unwrap(),
-            )
-            .await
-        }
+        let (other, admin) = (other.clone(), admin.clone());
+        async move { crate::helpers::send_json_to(&other, method, &path, &admin, &body).await }
     };
     call(
         Method::PUT,

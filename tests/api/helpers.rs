@@ -458,6 +458,29 @@ pub fn start_server(settings: Settings) -> String {
     address
 }
 
+/// Sends a JSON request with a bearer token to the instance at `base`
+/// (another instance than the app's own, as a load balancer would).
+pub async fn send_json_to(
+    base: &str,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Resp {
+    let auth = format!("Bearer {token}");
+    send(
+        &client(),
+        method,
+        &format!("{base}{path}"),
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ],
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
 /// Sends one request and reads the whole answer.
 pub async fn send(
     client: &awc::Client,

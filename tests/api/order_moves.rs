@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Resp, TestApp, client, send};
+use crate::helpers::{Resp, TestApp, send_json_to};
 
 /// Every action an order may list.
 const ALL_ACTIONS: &[&str] = &[
@@ -229,18 +229,7 @@ impl Lab {
     }
 
     async fn post(&self, base: &str, path: &str, token: &str, body: &Value) -> Resp {
-        let auth = format!("Bearer {token}");
-        send(
-            &client(),
-            awc::http::Method::POST,
-            &format!("{base}{path}"),
-            &[
-                ("authorization", auth.as_str()),
-                ("content-type", "application/json"),
-            ],
-            serde_json::to_vec(body).unwrap(),
-        )
-        .await
+        send_json_to(base, awc::http::Method::POST, path, token, body).await
     }
 
     /// Takes `action` as `who` with the request written from the docs.
