@@ -118,3 +118,22 @@ fn worker_without_a_database_url_fails_with_one_clear_line() {
         stderr(&out)
     );
 }
+
+#[test]
+fn subcommands_that_verify_no_tokens_do_not_ask_for_jwt_settings() {
+    // An unreachable database: each gets as far as connecting, never to JWT_SECRET.
+    let db = ("DATABASE_URL", "postgres://x:y@127.0.0.1:1/z");
+    for args in [&["migrate"][..], &["install-payment-methods"]] {
+        let out = canasta(args, &[db]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(!err.contains("JWT"), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot connect to the database"),
+            "{args:?}: {err}"
+        );
+    }
+    // serve and seed do verify or mint tokens, so they still require it.
+    let out = canasta(&["seed"], &[db]);
+    assert!(stderr(&out).contains("JWT_SECRET"), "{}", stderr(&out));
+}

@@ -259,3 +259,32 @@ async fn the_address_that_once_answered_500_for_a_nul_is_refused_and_unchanged()
         .await;
     assert_eq!(after.body["line2"], "");
 }
+
+#[actix_web::test]
+async fn a_nul_byte_in_a_header_is_refused_by_the_http_layer_not_a_500() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn().await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let token = app.customer();
+    let status = actix_web::rt::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let body = b"{\"expected_total\": {\"usd\": \"1.00\", \"ves\": \"1.00\"}}";
+        let mut req = format!(
+            "POST /api/v1/checkouts/{}/place HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nIdempotency-Key: a",
+            Uuid::now_v7(),
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(b"\0b\r\nConnection: close\r\n\r\n");
+        req.extend_from_slice(body);
+        s.write_all(&req).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer.split(' ').nth(1).unwrap_or("").to_string()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, "400", "a NUL in a header is malformed HTTP");
+    assert_eq!(app.count("idempotency_keys"), 0);
+}
