@@ -187,7 +187,9 @@ fn declare_optional_not_null(spec: &mut Value) {
             .filter_map(Value::as_object_mut)
             .flat_map(|i| i.values_mut())
         {
-            for param in op["parameters"].as_array_mut().into_iter().flatten() {
+            // `get_mut`, not indexing: indexing a missing key would insert `null`.
+            let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for param in params.into_iter().flatten() {
                 if param["in"] == "header" {
                     not_null(&mut param["schema"]);
                 }
@@ -196,8 +198,10 @@ fn declare_optional_not_null(spec: &mut Value) {
     }
     if let Some(schemas) = spec["components"]["schemas"].as_object_mut() {
         for (name, schema) in schemas.iter_mut() {
-            if name.ends_with("Page") {
-                not_null(&mut schema["properties"]["next_cursor"]);
+            if name.ends_with("Page")
+                && let Some(cursor) = schema.pointer_mut("/properties/next_cursor")
+            {
+                not_null(cursor);
             }
         }
     }
