@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::{JwtKeys, Role};
 use crate::config::{JwtSettings, Settings};
-use crate::http::openapi;
+use crate::openapi;
 use crate::startup::Application;
 use crate::{db, seed};
 

@@ -15,8 +15,8 @@ use crate::auth::{JwtKeys, KeyError};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::http::extract::{BodyLimit, path_error};
-use crate::http::openapi::{self, SpecJson};
-use crate::http::routes::{self, RouteTable};
+use crate::openapi;
+use crate::routes::{self, RouteTable, SpecJson};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ use serde_json::Value;
 fn the_committed_openapi_document_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    let generated = canasta::http::openapi::spec_json();
+    let generated = canasta::openapi::spec_json();
     assert!(
         committed == generated,
         "openapi/openapi.json is stale; regenerate it with:\n    cargo run -- openapi --write openapi/openapi.json"
@@ -16,7 +16,7 @@ fn the_committed_openapi_document_is_current() {
 
 #[test]
 fn every_operation_has_an_id_a_summary_a_tag_and_error_responses() {
-    let spec = canasta::http::openapi::spec();
+    let spec = canasta::openapi::spec();
     let mut ids = vec![];
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -90,14 +90,14 @@ fn every_enum_in_the_document_lists_the_wire_values() {
         }
     }
     let mut bad = vec![];
-    walk(&canasta::http::openapi::spec(), "", &mut bad);
+    walk(&canasta::openapi::spec(), "", &mut bad);
     assert!(bad.is_empty(), "enum values not in wire form: {bad:?}");
     let status = canasta::orders::state::OrderStatus::ALL
         .iter()
         .map(|s| serde_json::to_value(s).unwrap())
         .collect::<Vec<_>>();
     assert_eq!(
-        canasta::http::openapi::spec()["components"]["schemas"]["OrderStatus"]["enum"],
+        canasta::openapi::spec()["components"]["schemas"]["OrderStatus"]["enum"],
         Value::Array(status)
     );
 }

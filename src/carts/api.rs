@@ -1339,3 +1339,45 @@ pub async fn rotate_group_cart_invite(
         invite_token: token,
     }))
 }
+
+/// Body of `add_wishlist_item_to_cart`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickAddRequest {
+    /// Units to add to the cart (default 1).
+    #[serde(default = "crate::http::fields::one")]
+    #[validate(range(min = 1, max = 10000))]
+    #[schema(minimum = 1, maximum = 10000, default = 1)]
+    pub quantity: i32,
+}
+
+/// Quick-adds a product from a wishlist to the user's cart.
+///
+/// The product stays on the list. The cart's usual checks apply (maximum
+/// per order, stock, availability).
+#[utoipa::path(tag = "wishlists", operation_id = "add_wishlist_item_to_cart", request_body = QuickAddRequest,
+    params(("wishlist_id" = Uuid, Path, description = "The list id"), ("product_id" = Uuid, Path, description = "The product id")),
+    responses(
+        (status = 200, description = "The user's cart", body = CartResponse),
+        (status = 404, description = "No such list or product on it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough stock or product unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/wishlists/{wishlist_id}/items/{product_id}/add-to-cart")]
+pub async fn add_wishlist_item_to_cart(
+    pool: web::Data<DbPool>,
+    policy: web::Data<service::CartPolicy>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidatedJson<QuickAddRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, product) = path.into_inner();
+    let quantity = body.into_inner().quantity;
+    let view = db::run(&pool, move |c| {
+        service::add_from_wishlist(c, &user, **policy, id, product, quantity)
+    })
+    .await?;
+    let cart = CartResponse::from(view);
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", format!("\"{}\"", cart.version)))
+        .json(cart))
+}

@@ -77,3 +77,8 @@ pub fn nullable_decimal<'de, D: Deserializer<'de>>(
 pub fn yes() -> bool {
     true
 }
+
+/// `1`, for `#[serde(default = ...)]` on quantities.
+pub fn one() -> i32 {
+    1
+}

@@ -19,8 +19,8 @@ use crate::auth::Role;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, MaybeAuthUser, ValidatedJson};
-use crate::http::pagination::PageRequest;
 use crate::http::problem::Problem;
+use crate::pagination::PageRequest;
 
 /// A product's stock figures.
 #[derive(Debug, Serialize, ToSchema)]

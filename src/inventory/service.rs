@@ -20,8 +20,8 @@ use super::{
 };
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode, FieldError, Shortage};
-use crate::http::pagination::{Cursor, PageRequest};
 use crate::outbox;
+use crate::pagination::{Cursor, PageRequest};
 
 /// Most lines one reservation may hold.
 pub const MAX_LINES: usize = 100;

@@ -17,9 +17,9 @@ use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::AuthUser;
 use crate::http::extract::{ValidatedJson, check_query};
-use crate::http::pagination::PageRequest;
 use crate::http::problem::Problem;
 use crate::money::DualPrice;
+use crate::pagination::PageRequest;
 
 /// An order's money and statuses.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1148,7 +1148,7 @@ pub struct OrderFilter {
     /// Order number (prefix, with or without `CN-`) or a product name in it.
     pub q: Option<String>,
     /// The page.
-    pub page: crate::http::pagination::PageRequest,
+    pub page: crate::pagination::PageRequest,
 }
 
 /// The caller's view when the request names none: operators see all,
@@ -1226,7 +1226,7 @@ pub fn list(
         q = q.filter(o::id.lt(after.id));
     }
     let rows: Vec<OrderRow> = q.order(o::id.desc()).limit(f.page.fetch()).load(conn)?;
-    let (rows, next) = f.page.finish(rows, |r| crate::http::pagination::Cursor {
+    let (rows, next) = f.page.finish(rows, |r| crate::pagination::Cursor {
         key: None,
         id: r.id,
     });

@@ -13,9 +13,9 @@ use super::{PriceChangeRow, ProductChanges, ProductRow, service};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, MaybeAuthUser, ValidatedJson, check_query};
-use crate::http::pagination::PageRequest;
 use crate::http::problem::Problem;
 use crate::money::{self, DualPrice};
+use crate::pagination::PageRequest;
 use crate::rates::{self, RateRow};
 
 /// The rate a VES amount was computed with.

@@ -10,7 +10,7 @@ use super::repo::{self, After, ProductFilter, Sort};
 use super::{PriceChangeRow, ProductChanges, ProductRow};
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode};
-use crate::http::pagination::{Cursor, PageRequest};
+use crate::pagination::{Cursor, PageRequest};
 use crate::sellers;
 
 /// A product to create. `seller_id` is required from admins and implied for sellers.

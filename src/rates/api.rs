@@ -12,8 +12,8 @@ use super::{RateRow, service};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, ValidatedJson};
-use crate::http::pagination::PageRequest;
 use crate::http::problem::Problem;
+use crate::pagination::PageRequest;
 
 /// A USD->VES exchange rate.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,8 +10,8 @@ use super::RateRow;
 use super::repo::{self, RateFilter};
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode};
-use crate::http::pagination::{Cursor, PageRequest};
 use crate::money;
+use crate::pagination::{Cursor, PageRequest};
 
 /// How far ahead a rate may be scheduled.
 pub const MAX_SCHEDULE_AHEAD_DAYS: i64 = 31;

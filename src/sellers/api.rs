@@ -11,8 +11,8 @@ use super::{SellerRow, service};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, MaybeAuthUser, ValidatedJson};
-use crate::http::pagination::PageRequest;
 use crate::http::problem::Problem;
+use crate::pagination::PageRequest;
 
 /// A seller as clients see it.
 #[derive(Debug, Serialize, ToSchema)]

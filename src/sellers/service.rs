@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{SellerChanges, SellerRow, repo};
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode};
-use crate::http::pagination::{Cursor, PageRequest};
+use crate::pagination::{Cursor, PageRequest};
 
 /// What an admin supplies to create a seller.
 #[derive(Debug, Clone)]

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::service::{self, ItemView, ListSummary, ListView};
-use crate::carts::api::CartResponse;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, ValidatedJson};
@@ -150,21 +149,6 @@ pub struct WishlistNameRequest {
 pub struct AddWishlistItemRequest {
     /// The product.
     pub product_id: Uuid,
-}
-
-fn one() -> i32 {
-    1
-}
-
-/// Body of `add_wishlist_item_to_cart`.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuickAddRequest {
-    /// Units to add to the cart (default 1).
-    #[serde(default = "one")]
-    #[validate(range(min = 1, max = 10000))]
-    #[schema(minimum = 1, maximum = 10000, default = 1)]
-    pub quantity: i32,
 }
 
 /// A list's share link.
@@ -322,37 +306,6 @@ pub async fn remove_wishlist_item(
     let (id, product) = path.into_inner();
     let list = db::run(&pool, move |c| service::remove_item(c, &user, id, product)).await?;
     Ok(web::Json(list.into()))
-}
-
-/// Quick-adds a product from a wishlist to the user's cart.
-///
-/// The product stays on the list. The cart's usual checks apply (maximum
-/// per order, stock, availability).
-#[utoipa::path(tag = "wishlists", operation_id = "add_wishlist_item_to_cart", request_body = QuickAddRequest,
-    params(("wishlist_id" = Uuid, Path, description = "The list id"), ("product_id" = Uuid, Path, description = "The product id")),
-    responses(
-        (status = 200, description = "The user's cart", body = CartResponse),
-        (status = 404, description = "No such list or product on it", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not enough stock or product unavailable", body = Problem, content_type = "application/problem+json"),
-    ))]
-#[post("/wishlists/{wishlist_id}/items/{product_id}/add-to-cart")]
-pub async fn add_wishlist_item_to_cart(
-    pool: web::Data<DbPool>,
-    policy: web::Data<crate::carts::service::CartPolicy>,
-    user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
-    body: ValidatedJson<QuickAddRequest>,
-) -> Result<HttpResponse, AppError> {
-    let (id, product) = path.into_inner();
-    let quantity = body.into_inner().quantity;
-    let view = db::run(&pool, move |c| {
-        crate::carts::service::add_from_wishlist(c, &user, **policy, id, product, quantity)
-    })
-    .await?;
-    let cart = CartResponse::from(view);
-    Ok(HttpResponse::Ok()
-        .insert_header(("ETag", format!("\"{}\"", cart.version)))
-        .json(cart))
 }
 
 /// Shares a wishlist by a read-only link.

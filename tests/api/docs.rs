@@ -7,7 +7,7 @@ async fn the_openapi_document_is_served_and_matches_the_code() {
     let app = TestApp::spawn().await;
     let resp = app.get("/api/v1/openapi.json", None).await;
     resp.assert_status(200);
-    assert_eq!(resp.body, canasta::http::openapi::spec());
+    assert_eq!(resp.body, canasta::openapi::spec());
     assert!(resp.body["openapi"].as_str().unwrap().starts_with("3.1"));
 }
 

@@ -3,7 +3,7 @@
 //! added to each operation by rule here, so every operation lists what it
 //! can really answer without repeating it in every attribute.
 
-use actix_web::{App, HttpResponse, web};
+use actix_web::App;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -11,7 +11,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{ErrorCode, FieldError};
 use crate::http::problem::Problem;
-use crate::http::routes;
+use crate::routes;
 
 /// The document's fixed parts; paths are collected from the routes.
 #[derive(OpenApi)]
@@ -225,15 +225,4 @@ pub fn spec_json() -> String {
     let mut text = serde_json::to_string_pretty(&spec()).expect("the OpenAPI document serialises");
     text.push('\n');
     text
-}
-
-/// The served document, computed once at startup.
-#[derive(Debug, Clone)]
-pub struct SpecJson(pub String);
-
-/// Serves the OpenAPI document at `/api/v1/openapi.json`.
-pub async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(spec.0.clone())
 }

@@ -8,11 +8,22 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::AppError;
-use crate::http::{health, openapi};
+use crate::http::health;
 use crate::{
     addresses, carts, checkout, delivery, fees, inventory, orders, payments, products, rates,
     sellers, wishlists,
 };
+
+/// The served OpenAPI document (`crate::openapi::spec`), computed once at startup.
+#[derive(Debug, Clone)]
+pub struct SpecJson(pub String);
+
+/// Serves the OpenAPI document at `/api/v1/openapi.json`.
+pub async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
+}
 
 /// Registers the health probes and the `/api/v1` API. Handlers registered
 /// with `.service` appear in the OpenAPI document; `.route` ones do not.
@@ -22,7 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health::metrics)
         .service(
             scope("/api/v1")
-                .route("/openapi.json", web::get().to(openapi::serve_spec))
+                .route("/openapi.json", web::get().to(serve_spec))
                 .service(sellers::api::create_seller)
                 .service(sellers::api::list_sellers)
                 .service(sellers::api::get_seller)
@@ -83,7 +94,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(wishlists::api::delete_wishlist)
                 .service(wishlists::api::add_wishlist_item)
                 .service(wishlists::api::remove_wishlist_item)
-                .service(wishlists::api::add_wishlist_item_to_cart)
+                .service(carts::api::add_wishlist_item_to_cart)
                 .service(wishlists::api::share_wishlist)
                 .service(wishlists::api::unshare_wishlist)
                 .service(wishlists::api::get_shared_wishlist)
