@@ -6,6 +6,11 @@
 //! tenth add clears the cart) and reads the cart back (which re-prices every
 //! line). Prints a Markdown table. Run with `scripts/bench`.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests and benchmarks fail loudly on a broken setup"
+)]
+
 mod common;
 
 use std::time::Instant;

@@ -6,6 +6,11 @@
 //! release it again, in a loop, for a fixed time. Prints a Markdown table.
 //! Run with `scripts/bench`.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests and benchmarks fail loudly on a broken setup"
+)]
+
 mod common;
 
 use std::time::{Duration, Instant};

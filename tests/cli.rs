@@ -1,6 +1,11 @@
 //! The binary's command line: clear one-line errors for bad configuration,
 //! and working `token` and `openapi` subcommands. Needs no database.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests and benchmarks fail loudly on a broken setup"
+)]
+
 use std::process::{Command, Output};
 
 fn canasta(args: &[&str], env: &[(&str, &str)]) -> Output {

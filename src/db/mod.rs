@@ -4,6 +4,10 @@
 
 pub mod cached;
 pub mod metrics;
+#[expect(
+    missing_docs,
+    reason = "Diesel table! output, checked against the database by tests/api/schema.rs"
+)]
 pub mod schema;
 pub mod text_enum;
 

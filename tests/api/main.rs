@@ -1,6 +1,11 @@
 //! One integration-test binary: the real server over HTTP against a real
 //! PostgreSQL, one fresh database per test.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests and benchmarks fail loudly on a broken setup"
+)]
+
 mod addresses;
 mod auth;
 mod boundary;
