@@ -18,7 +18,7 @@ use super::service::{self, Adjustment, Caller, CartPolicy, CartView, Op};
 use super::{CartKind, CartStatus, ItemPriceChangeRow, ParticipantRole};
 use crate::db::{self, DbPool};
 use crate::error::{AppError, FieldError};
-use crate::http::extract::{AuthUser, MaybeAuthUser, ValidatedJson};
+use crate::http::extract::{AuthUser, IfMatch, MaybeAuthUser, ValidatedJson};
 use crate::http::problem::{PROBLEM_JSON, Problem};
 use crate::money::DualPrice;
 use crate::products::api::RateRef;
@@ -237,30 +237,15 @@ fn respond(status: actix_web::http::StatusCode, body: CartResponse) -> HttpRespo
         .json(body)
 }
 
-/// Parses `If-Match`: `"7"`, `W/"7"` or `*` (any version).
-fn if_match(req: &HttpRequest) -> Result<Option<i32>, AppError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    if text == "*" {
-        return Ok(None);
-    }
-    let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse::<i32>().map(Some).map_err(|_| {
-        AppError::bad_parameter("If-Match", "must be an ETag this API issued, such as \"3\"")
-    })
-}
-
 /// Runs a cart write; a stale `If-Match` answers 412 with the current cart.
 async fn write(
     pool: web::Data<DbPool>,
-    req: &HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     id: Uuid,
     ops: Vec<(String, Op)>,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match(req)?;
+    let expected = if_match.expected()?;
     let reader = caller.clone();
     match db::run(&pool, move |c| {
         service::update_cart(c, &caller, id, expected, ops)
@@ -565,7 +550,7 @@ pub async fn get_cart(
 #[post("/carts/{cart_id}/items")]
 pub async fn add_cart_item(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<Uuid>,
     body: ValidatedJson<AddItemRequest>,
@@ -577,7 +562,7 @@ pub async fn add_cart_item(
     };
     write(
         pool,
-        &req,
+        if_match,
         caller,
         path.into_inner(),
         vec![(String::new(), op)],
@@ -608,7 +593,7 @@ pub async fn add_cart_item(
 #[patch("/carts/{cart_id}/items/{item_id}")]
 pub async fn update_cart_item(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidatedJson<UpdateItemRequest>,
@@ -618,7 +603,7 @@ pub async fn update_cart_item(
         item_id: item,
         quantity: body.into_inner().quantity,
     };
-    write(pool, &req, caller, cart, vec![(String::new(), op)]).await
+    write(pool, if_match, caller, cart, vec![(String::new(), op)]).await
 }
 
 /// Removes a line from a cart.
@@ -642,14 +627,14 @@ pub async fn update_cart_item(
 #[delete("/carts/{cart_id}/items/{item_id}")]
 pub async fn remove_cart_item(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (cart, item) = path.into_inner();
     write(
         pool,
-        &req,
+        if_match,
         caller,
         cart,
         vec![(String::new(), Op::Remove { item_id: item })],
@@ -677,13 +662,13 @@ pub async fn remove_cart_item(
 #[delete("/carts/{cart_id}/items")]
 pub async fn clear_cart(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     write(
         pool,
-        &req,
+        if_match,
         caller,
         path.into_inner(),
         vec![(String::new(), Op::Clear)],
@@ -712,14 +697,14 @@ pub async fn clear_cart(
 #[post("/carts/{cart_id}/items/{item_id}/save-for-later")]
 pub async fn save_cart_item_for_later(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (cart, item) = path.into_inner();
     write(
         pool,
-        &req,
+        if_match,
         caller,
         cart,
         vec![(String::new(), Op::SaveForLater { item_id: item })],
@@ -748,14 +733,14 @@ pub async fn save_cart_item_for_later(
 #[post("/carts/{cart_id}/items/{item_id}/move-to-cart")]
 pub async fn move_cart_item_to_cart(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (cart, item) = path.into_inner();
     write(
         pool,
-        &req,
+        if_match,
         caller,
         cart,
         vec![(String::new(), Op::MoveToCart { item_id: item })],
@@ -787,13 +772,13 @@ pub async fn move_cart_item_to_cart(
 #[post("/carts/{cart_id}/batch")]
 pub async fn batch_update_cart(
     pool: web::Data<DbPool>,
-    req: HttpRequest,
+    if_match: IfMatch,
     caller: Caller,
     path: web::Path<Uuid>,
     body: ValidatedJson<BatchRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ops = to_ops(body.into_inner().operations)?;
-    write(pool, &req, caller, path.into_inner(), ops).await
+    write(pool, if_match, caller, path.into_inner(), ops).await
 }
 
 /// Merges a guest cart into the signed-in user's cart.
@@ -1038,13 +1023,13 @@ pub struct MoveToWishlistRequest {
 pub async fn move_cart_item_to_wishlist(
     pool: web::Data<DbPool>,
     policy: web::Data<CartPolicy>,
-    req: HttpRequest,
+    if_match: IfMatch,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
     body: ValidatedJson<MoveToWishlistRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (cart, item) = path.into_inner();
-    let expected = if_match(&req)?;
+    let expected = if_match.expected()?;
     let list = body.into_inner().wishlist_id;
     let caller = Caller {
         principal: Some(user.0),

@@ -13,7 +13,7 @@ use crate::carts::pricing::AppliedFee;
 use crate::db::{self, DbPool};
 use crate::delivery::api::DeliveryOptionResponse;
 use crate::error::{AppError, FieldError};
-use crate::http::extract::{AuthUser, ValidatedJson};
+use crate::http::extract::{AuthUser, IdempotencyKey, ValidatedJson};
 use crate::http::problem::Problem;
 use crate::money::DualPrice;
 use crate::payments::MethodCode;
@@ -389,22 +389,12 @@ fn confirmation(p: service::Placed) -> Confirmation {
 #[post("/checkouts/{checkout_id}/place")]
 pub async fn place_order(
     pool: web::Data<DbPool>,
-    req: actix_web::HttpRequest,
     user: AuthUser,
     path: web::Path<Uuid>,
     body: ValidatedJson<PlaceOrderRequest>,
+    key: IdempotencyKey,
 ) -> Result<HttpResponse, AppError> {
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|k| k.trim().to_string())
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or_else(|| {
-            AppError::PreconditionRequired(
-                "send an Idempotency-Key header (1 to 200 characters)".into(),
-            )
-        })?;
+    let key = key.required()?;
     let id = path.into_inner();
     let e = body.into_inner().expected_total;
     let expected = DualPrice {

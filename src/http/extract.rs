@@ -1,5 +1,6 @@
 //! Extractors that turn a request into typed, checked inputs: the caller
 //! (`AuthUser`, `MaybeAuthUser`), a validated JSON body (`ValidatedJson`),
+//! the protocol headers (`IfMatch`, `IdempotencyKey`),
 //! and the error handlers that make actix's own path and query failures
 //! problem+json.
 
@@ -442,5 +443,77 @@ pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
         Err(err)
     } else {
         Ok(())
+    }
+}
+
+/// The `If-Match` header of a versioned write, as sent. Extraction never
+/// fails (a bad body is reported first, as for every write); `expected()`
+/// reads the version it names (`"3"`, `W/"3"`): `None` when absent or `*`
+/// (apply to the latest version), 400 naming the header for a value this
+/// API did not issue. A stale version is the service's 412.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Option<String>);
+
+impl IfMatch {
+    /// The version named, if any.
+    pub fn expected(&self) -> Result<Option<i32>, AppError> {
+        let Some(text) = self.0.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if text == "*" {
+            return Ok(None);
+        }
+        let bare = text.trim_start_matches("W/").trim_matches('"');
+        bare.parse::<i32>().map(Some).map_err(|_| {
+            AppError::bad_parameter("If-Match", "must be an ETag this API issued, such as \"3\"")
+        })
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(IfMatch(
+            req.headers()
+                .get(header::IF_MATCH)
+                .map(|v| v.to_str().unwrap_or_default().to_string()),
+        )))
+    }
+}
+
+/// The `Idempotency-Key` of a money-moving POST, as sent (1 to 200
+/// characters once trimmed). Extraction never fails, so a bad body is still
+/// reported before a missing key (actix resolves header extractors before
+/// the body); the handler calls `required()`: 428 `precondition_required`
+/// when missing. What the key protects (claim, replay, conflict, retention)
+/// is the service's.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(Option<String>);
+
+impl IdempotencyKey {
+    /// The key, or 428 when the request has none.
+    pub fn required(self) -> Result<String, AppError> {
+        self.0.ok_or_else(|| {
+            AppError::PreconditionRequired(
+                "send an Idempotency-Key header (1 to 200 characters)".into(),
+            )
+        })
+    }
+}
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(IdempotencyKey(
+            req.headers()
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty() && k.len() <= 200),
+        )))
     }
 }
