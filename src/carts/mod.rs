@@ -5,9 +5,14 @@
 //! (`ETag`/`If-Match`) so several devices cannot lose each other's updates.
 
 pub mod api;
+mod group;
+mod merge;
 pub mod pricing;
 pub mod repo;
 pub mod service;
+mod shares;
+mod stream;
+mod wishlist_moves;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

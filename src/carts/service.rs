@@ -2,6 +2,12 @@
 //! two devices editing one cart are serialised; `If-Match` turns a stale edit
 //! into 412 instead of a lost update. Every read re-prices the lines against
 //! the current product prices, stock and exchange rate, and reports notices.
+//!
+//! This file holds the cart itself (access, the re-priced view, line writes
+//! and batches, checkout's view); each sub-resource has its own file beside
+//! it, re-exported here: `merge.rs` (guest merge), `shares.rs` (share links),
+//! `group.rs` (group carts), `wishlist_moves.rs`, `stream.rs` (the event
+//! stream's lookups and tickets).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,8 +18,8 @@ use uuid::Uuid;
 
 use super::pricing::{self, CountedLine, LineFacts, Notice, Summary};
 use super::{
-    CartKind, CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, NO_LINE_OWNER,
-    ParticipantRole, ParticipantRow, SharedCart, SharedLine, repo,
+    CartKind, CartRow, CartStatus, ItemPriceChangeRow, ItemRow, NO_LINE_OWNER, ParticipantRole,
+    ParticipantRow, repo,
 };
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode, Shortage};
@@ -23,6 +29,18 @@ use crate::money::DualPrice;
 use crate::products::service::{self as products, ProductFacts};
 use crate::rates::{self, RateRow};
 use crate::{fees, inventory};
+
+pub use super::group::{
+    create_group_cart, join_group_cart, leave_group_cart, may_check_out, remove_participant,
+    rotate_invite,
+};
+pub use super::merge::{Adjustment, merge};
+pub use super::shares::{copy_shared_cart, revoke_cart_share, share_cart, shared_cart};
+pub use super::stream::{
+    STREAM_TICKET_SECONDS, TICKET_BATCH, forget_stream_tickets, issue_stream_ticket, product_ids,
+    redeem_stream_ticket,
+};
+pub use super::wishlist_moves::{add_from_wishlist, move_to_wishlist};
 
 /// Most operations in one batch request.
 pub const MAX_BATCH: usize = 50;
@@ -62,7 +80,7 @@ impl Caller {
 }
 
 /// Releases the cart's soft hold, if it has one.
-fn release_hold(
+pub(super) fn release_hold(
     conn: &mut PgConnection,
     cart_id: Uuid,
     actor: &inventory::service::Actor,
@@ -77,7 +95,7 @@ fn release_hold(
 
 /// Holds the units of every line in the cart (not saved ones) for `ttl`
 /// seconds, all or nothing (409 `insufficient_stock` otherwise).
-fn place_hold(
+pub(super) fn place_hold(
     conn: &mut PgConnection,
     cart_id: Uuid,
     items: &[ItemRow],
@@ -143,7 +161,7 @@ pub struct ParticipantView {
 
 /// What the caller may do in a cart.
 #[derive(Debug, Clone, Copy)]
-struct Access {
+pub(super) struct Access {
     /// The signed-in caller.
     user: Option<Uuid>,
     /// The personal cart's owner or guest, or a group cart's owner.
@@ -152,7 +170,7 @@ struct Access {
     group: bool,
 }
 
-fn authorize(
+pub(super) fn authorize(
     conn: &mut PgConnection,
     cart: &CartRow,
     caller: &Caller,
@@ -203,7 +221,7 @@ fn authorize(
     }
 }
 
-fn empty_cart(user_id: Option<Uuid>, token_hash: Option<String>) -> CartRow {
+pub(super) fn empty_cart(user_id: Option<Uuid>, token_hash: Option<String>) -> CartRow {
     let now = crate::db::now();
     CartRow {
         kind: CartKind::Personal,
@@ -231,7 +249,7 @@ pub fn create_guest_cart(conn: &mut PgConnection) -> Result<(CartView, String), 
 }
 
 /// The user's active cart, locked: reactivates the latest abandoned one, or creates one.
-fn lock_user_cart(conn: &mut PgConnection, user_id: Uuid) -> Result<CartRow, AppError> {
+pub(super) fn lock_user_cart(conn: &mut PgConnection, user_id: Uuid) -> Result<CartRow, AppError> {
     if let Some(cart) = repo::lock_active_for_user(conn, user_id)? {
         return Ok(cart);
     }
@@ -266,7 +284,11 @@ pub fn get_cart(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Ca
 /// Re-prices every line, stores what changed (bumping the version), and
 /// builds the view. `touched` marks shopper activity (a write), which also
 /// acknowledges earlier price changes (their notices end).
-fn view(conn: &mut PgConnection, cart: CartRow, touched: bool) -> Result<CartView, AppError> {
+pub(super) fn view(
+    conn: &mut PgConnection,
+    cart: CartRow,
+    touched: bool,
+) -> Result<CartView, AppError> {
     view_with(conn, cart, touched, &mut Memo::default())
 }
 
@@ -772,7 +794,7 @@ fn apply_op(
 
 /// Locks a cart for a write by `caller`: its owner or its guest token.
 /// An abandoned cart comes back to life; other ended carts are 409.
-fn lock_for_write(
+pub(super) fn lock_for_write(
     conn: &mut PgConnection,
     caller: &Caller,
     id: Uuid,
@@ -838,144 +860,6 @@ pub fn update_cart(
     })
 }
 
-/// What merging did to one product.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Adjustment {
-    /// The product.
-    pub product_id: Uuid,
-    /// Units the two carts held together.
-    pub requested: i32,
-    /// Units in the merged cart.
-    pub merged_quantity: i32,
-    /// `max_per_order`, `stock`, `unavailable` or `line_limit` (the cart holds its maximum of lines).
-    pub reason: &'static str,
-}
-
-/// Merges a guest cart into the signed-in user's cart. Same products add up,
-/// capped by the per-order maximum and what is available (units either
-/// cart's own soft hold keeps count as available), and new lines by the
-/// cart's line limit; every cap is reported. The guest cart becomes `merged` and its token stops working.
-/// Merging the same guest cart again changes nothing.
-pub fn merge(
-    conn: &mut PgConnection,
-    user: &Principal,
-    policy: CartPolicy,
-    guest_cart_id: Uuid,
-    token: &str,
-) -> Result<(CartView, Vec<Adjustment>, bool), AppError> {
-    conn.transaction(|conn| {
-        let target = lock_user_cart(conn, user.user_id)?;
-        let guest = repo::lock(conn, guest_cart_id)?.ok_or(AppError::NotFound("cart"))?;
-        let token_ok = guest
-            .guest_token_hash
-            .as_deref()
-            .is_some_and(|h| tokens::matches(h, token));
-        if !token_ok {
-            return Err(AppError::NotFound("cart"));
-        }
-        if guest.status == CartStatus::Merged && guest.merged_into == Some(target.id) {
-            return Ok((view(conn, target, false)?, vec![], true));
-        }
-        if guest.status != CartStatus::Active {
-            return Err(AppError::NotFound("cart"));
-        }
-        let from = repo::items_of(conn, guest.id)?;
-        let into = repo::items_of(conn, target.id)?;
-        let ids: Vec<Uuid> = from.iter().map(|i| i.product_id).collect();
-        let facts = products::facts(conn, &ids)?;
-        // Both carts' own soft holds are released below and the merged lines
-        // held again, so units either cart holds are available to the merge.
-        let (stock, held_by_target) =
-            inventory::service::stock_and_held(conn, &ids, inventory::OwnerType::Cart, target.id)?;
-        let (_, held_by_guest) =
-            inventory::service::stock_and_held(conn, &ids, inventory::OwnerType::Cart, guest.id)?;
-        let own = |p: &Uuid| {
-            held_by_target.get(p).copied().unwrap_or(0) + held_by_guest.get(p).copied().unwrap_or(0)
-        };
-        let mut lines = into.len();
-        let mut adjustments = vec![];
-        for item in from {
-            let existing = into.iter().find(|i| i.product_id == item.product_id);
-            let requested = existing
-                .filter(|e| !e.saved_for_later)
-                .map_or(0, |e| e.quantity)
-                + item.quantity;
-            let (cap, reason) = match facts.get(&item.product_id).filter(|f| f.sellable) {
-                None => (0, "unavailable"),
-                Some(f) => {
-                    let available = stock[&item.product_id].available() + own(&item.product_id);
-                    if f.product.max_per_order <= available {
-                        (f.product.max_per_order, "max_per_order")
-                    } else {
-                        (available, "stock")
-                    }
-                }
-            };
-            let (cap, reason) = if existing.is_none() && lines >= MAX_LINES {
-                (0, "line_limit")
-            } else {
-                (cap, reason)
-            };
-            let merged = if item.saved_for_later {
-                if cap == 0 && reason == "line_limit" {
-                    0
-                } else {
-                    item.quantity.min(cap.max(1))
-                }
-            } else {
-                requested.min(cap)
-            };
-            if !item.saved_for_later && merged < requested {
-                adjustments.push(Adjustment {
-                    product_id: item.product_id,
-                    requested,
-                    merged_quantity: if merged > 0 {
-                        merged
-                    } else {
-                        existing
-                            .filter(|e| !e.saved_for_later)
-                            .map_or(0, |e| e.quantity)
-                    },
-                    reason,
-                });
-            }
-            match existing {
-                Some(e) if !item.saved_for_later && merged > 0 => {
-                    repo::set_item(conn, e.id, merged, false)?;
-                }
-                Some(_) => {}
-                None if merged > 0 => {
-                    lines += 1;
-                    repo::insert_item(
-                        conn,
-                        &ItemRow {
-                            id: Uuid::now_v7(),
-                            cart_id: target.id,
-                            quantity: merged,
-                            added_by: Some(user.user_id),
-                            // The guest line's price history stays with it.
-                            price_changes: 0,
-                            quantity_reduced_from: None,
-                            ..item
-                        },
-                    )?
-                }
-                None => {}
-            }
-        }
-        repo::set_status(conn, guest.id, CartStatus::Merged, Some(target.id))?;
-        let actor = inventory::service::Actor::of(user);
-        release_hold(conn, guest.id, &actor)?;
-        if let Some(ttl) = policy.hold_seconds {
-            // Merged quantities were capped by what is available, so this holds.
-            release_hold(conn, target.id, &actor)?;
-            let items = repo::items_of(conn, target.id)?;
-            place_hold(conn, target.id, &items, ttl, &actor)?;
-        }
-        Ok((view(conn, target, true)?, adjustments, false))
-    })
-}
-
 /// Marks carts idle for longer than `idle` as abandoned (users) or expired
 /// (guests), claiming them with `SKIP LOCKED`; returns how many.
 pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Result<usize, AppError> {
@@ -992,352 +876,6 @@ pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Resul
             repo::set_status(conn, cart.id, status, None)?;
         }
         Ok(carts.len())
-    })
-}
-
-/// The products in a cart (to know which product events concern it).
-pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<(Uuid, Uuid)>, AppError> {
-    Ok(repo::items_of(conn, id)?
-        .into_iter()
-        .map(|i| (i.product_id, i.seller_id))
-        .collect())
-}
-
-/// Moves a line to one of the user's wishlists (`None`: the default list).
-pub fn move_to_wishlist(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    cart_id: Uuid,
-    if_match: Option<i32>,
-    item_id: Uuid,
-    wishlist_id: Option<Uuid>,
-) -> Result<CartView, AppError> {
-    let user = caller
-        .principal
-        .clone()
-        .ok_or_else(|| AppError::Unauthorized("wishlists need a signed-in user".into()))?;
-    conn.transaction(|conn| {
-        let product = repo::items_of(conn, cart_id)?
-            .into_iter()
-            .find(|i| i.id == item_id)
-            .map(|i| i.product_id)
-            .ok_or(AppError::NotFound("cart item"))?;
-        let view = update_cart(
-            conn,
-            caller,
-            cart_id,
-            if_match,
-            vec![(String::new(), Op::Remove { item_id })],
-        )?;
-        crate::wishlists::service::add_item(conn, &user, wishlist_id, product)?;
-        Ok(view)
-    })
-}
-
-/// Adds a product from one of the user's wishlists to the user's cart.
-pub fn add_from_wishlist(
-    conn: &mut PgConnection,
-    user: &Principal,
-    policy: CartPolicy,
-    wishlist_id: Uuid,
-    product_id: Uuid,
-    quantity: i32,
-) -> Result<CartView, AppError> {
-    conn.transaction(|conn| {
-        crate::wishlists::service::require_item(conn, user, wishlist_id, product_id)?;
-        let cart = lock_user_cart(conn, user.user_id)?;
-        let caller = Caller {
-            principal: Some(user.clone()),
-            cart_token: None,
-            hold_seconds: policy.hold_seconds,
-        };
-        update_cart(
-            conn,
-            &caller,
-            cart.id,
-            None,
-            vec![(
-                String::new(),
-                Op::Add {
-                    product_id,
-                    quantity,
-                },
-            )],
-        )
-    })
-}
-
-/// Shares a cart by a read-only link: a snapshot of its lines now. Returns
-/// the share id and the token (shown once).
-pub fn share_cart(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    cart_id: Uuid,
-) -> Result<(Uuid, String, SharedCart), AppError> {
-    let token = tokens::new_token()?;
-    conn.transaction(|conn| {
-        let (cart, _) = lock_for_write(conn, caller, cart_id)?;
-        let view = view(conn, cart, false)?;
-        let snapshot = SharedCart {
-            lines: view
-                .lines
-                .iter()
-                .filter(|l| !l.row.saved_for_later)
-                .map(|l| {
-                    let unit = DualPrice {
-                        usd: l.row.unit_price_usd,
-                        ves: l.row.unit_price_ves,
-                    };
-                    SharedLine {
-                        product_id: l.row.product_id,
-                        name: l.row.name.clone(),
-                        sku: l.row.sku.clone(),
-                        image_url: l.row.image_url.clone(),
-                        seller_name: l.row.seller_name.clone(),
-                        quantity: l.row.quantity,
-                        unit_price: unit,
-                        line_total: unit.times(u32::try_from(l.row.quantity).unwrap_or(0)),
-                    }
-                })
-                .collect(),
-            total: view.summary.total,
-            shared_at: crate::db::now(),
-        };
-        let row = CartShareRow {
-            id: Uuid::now_v7(),
-            cart_id,
-            token_hash: tokens::hash_token(&token),
-            snapshot: serde_json::to_value(&snapshot).map_err(AppError::internal)?,
-            created_at: snapshot.shared_at,
-            revoked_at: None,
-        };
-        repo::insert_share(conn, &row)?;
-        Ok((row.id, token.clone(), snapshot))
-    })
-}
-
-/// Revokes a share link of the caller's cart.
-pub fn revoke_cart_share(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    cart_id: Uuid,
-    share_id: Uuid,
-) -> Result<(), AppError> {
-    conn.transaction(|conn| {
-        let cart = repo::lock(conn, cart_id)?.ok_or(AppError::NotFound("cart"))?;
-        authorize(conn, &cart, caller, true)?;
-        match repo::revoke_share(conn, cart_id, share_id)? {
-            0 => Err(AppError::NotFound("cart share")),
-            _ => Ok(()),
-        }
-    })
-}
-
-/// A shared cart by its link token (404 once revoked).
-pub fn shared_cart(conn: &mut PgConnection, token: &str) -> Result<SharedCart, AppError> {
-    let share = repo::live_share(conn, &tokens::hash_token(token))?
-        .ok_or(AppError::NotFound("shared cart"))?;
-    serde_json::from_value(share.snapshot).map_err(AppError::internal)
-}
-
-/// Copies a shared cart's lines into the caller's cart (`target`, or the
-/// signed-in user's cart), all or nothing, at today's prices.
-pub fn copy_shared_cart(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    token: &str,
-    target: Option<Uuid>,
-) -> Result<CartView, AppError> {
-    conn.transaction(|conn| {
-        let shared = shared_cart(conn, token)?;
-        let target = match (target, &caller.principal) {
-            (Some(id), _) => id,
-            (None, Some(user)) => lock_user_cart(conn, user.user_id)?.id,
-            (None, None) => {
-                return Err(AppError::invalid(
-                    "cart_id",
-                    "name the cart to copy into, or sign in",
-                ));
-            }
-        };
-        let ops = shared
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                (
-                    format!("lines[{i}]."),
-                    Op::Add {
-                        product_id: l.product_id,
-                        quantity: l.quantity,
-                    },
-                )
-            })
-            .collect();
-        update_cart(conn, caller, target, None, ops)
-    })
-}
-
-/// Opens a group cart owned by `user`; returns it and the invitation token.
-pub fn create_group_cart(
-    conn: &mut PgConnection,
-    user: &Principal,
-) -> Result<(CartView, String), AppError> {
-    let token = tokens::new_token()?;
-    conn.transaction(|conn| {
-        let cart = CartRow {
-            kind: CartKind::Group,
-            invite_token_hash: Some(tokens::hash_token(&token)),
-            ..empty_cart(Some(user.user_id), None)
-        };
-        repo::insert(conn, &cart)?;
-        repo::upsert_participant(
-            conn,
-            &ParticipantRow {
-                cart_id: cart.id,
-                user_id: user.user_id,
-                role: ParticipantRole::Owner,
-                joined_at: cart.created_at,
-                left_at: None,
-            },
-        )?;
-        Ok((view(conn, cart, false)?, token.clone()))
-    })
-}
-
-fn lock_group(conn: &mut PgConnection, cart_id: Uuid) -> Result<CartRow, AppError> {
-    repo::lock(conn, cart_id)?
-        .filter(|c| c.kind == CartKind::Group)
-        .ok_or(AppError::NotFound("group cart"))
-}
-
-fn role_of(
-    conn: &mut PgConnection,
-    cart_id: Uuid,
-    user: Uuid,
-) -> Result<Option<ParticipantRole>, AppError> {
-    Ok(repo::participants(conn, cart_id)?
-        .into_iter()
-        .find(|p| p.user_id == user)
-        .map(|p| p.role))
-}
-
-/// Joins a group cart with its invitation token (harmless when already in).
-pub fn join_group_cart(
-    conn: &mut PgConnection,
-    user: &Principal,
-    cart_id: Uuid,
-    token: &str,
-) -> Result<CartView, AppError> {
-    conn.transaction(|conn| {
-        let cart = lock_group(conn, cart_id)?;
-        let invited = cart
-            .invite_token_hash
-            .as_deref()
-            .is_some_and(|h| tokens::matches(h, token));
-        if !invited || cart.status != CartStatus::Active {
-            return Err(AppError::NotFound("group cart"));
-        }
-        if role_of(conn, cart_id, user.user_id)?.is_some() {
-            return view(conn, cart, false);
-        }
-        repo::upsert_participant(
-            conn,
-            &ParticipantRow {
-                cart_id,
-                user_id: user.user_id,
-                role: ParticipantRole::Member,
-                joined_at: crate::db::now(),
-                left_at: None,
-            },
-        )?;
-        view(conn, cart, true)
-    })
-}
-
-/// Leaves a group cart; the member's lines go with them. The owner cannot leave.
-pub fn leave_group_cart(
-    conn: &mut PgConnection,
-    user: &Principal,
-    cart_id: Uuid,
-) -> Result<(), AppError> {
-    conn.transaction(|conn| {
-        let cart = lock_group(conn, cart_id)?;
-        match role_of(conn, cart_id, user.user_id)? {
-            None => Err(AppError::NotFound("group cart")),
-            Some(ParticipantRole::Owner) => Err(AppError::conflict(
-                ErrorCode::Conflict,
-                "the owner cannot leave a group cart; remove the others or let it expire",
-            )),
-            Some(ParticipantRole::Member) => {
-                repo::delete_lines_of(conn, cart_id, user.user_id)?;
-                repo::leave(conn, cart_id, user.user_id)?;
-                view(conn, cart, true).map(|_| ())
-            }
-        }
-    })
-}
-
-/// The owner removes a participant and their lines.
-pub fn remove_participant(
-    conn: &mut PgConnection,
-    user: &Principal,
-    cart_id: Uuid,
-    member: Uuid,
-) -> Result<CartView, AppError> {
-    conn.transaction(|conn| {
-        let cart = lock_group(conn, cart_id)?;
-        match role_of(conn, cart_id, user.user_id)? {
-            None => return Err(AppError::NotFound("group cart")),
-            Some(ParticipantRole::Member) => {
-                return Err(AppError::forbidden("only the owner removes participants"));
-            }
-            Some(ParticipantRole::Owner) if member == user.user_id => {
-                return Err(AppError::conflict(
-                    ErrorCode::Conflict,
-                    "the owner cannot remove themselves",
-                ));
-            }
-            Some(ParticipantRole::Owner) => {}
-        }
-        repo::delete_lines_of(conn, cart_id, member)?;
-        if repo::leave(conn, cart_id, member)? == 0 {
-            return Err(AppError::NotFound("participant"));
-        }
-        view(conn, cart, true)
-    })
-}
-
-/// The owner issues a new invitation token (the old one stops working).
-pub fn rotate_invite(
-    conn: &mut PgConnection,
-    user: &Principal,
-    cart_id: Uuid,
-) -> Result<String, AppError> {
-    let token = tokens::new_token()?;
-    conn.transaction(|conn| {
-        lock_group(conn, cart_id)?;
-        match role_of(conn, cart_id, user.user_id)? {
-            Some(ParticipantRole::Owner) => {
-                repo::set_invite(conn, cart_id, &tokens::hash_token(&token))?;
-                Ok(token.clone())
-            }
-            Some(ParticipantRole::Member) => Err(AppError::forbidden("only the owner invites")),
-            None => Err(AppError::NotFound("group cart")),
-        }
-    })
-}
-
-/// Whether `user` may check out the cart: a personal cart's owner, or a
-/// group cart's owner only.
-pub fn may_check_out(
-    conn: &mut PgConnection,
-    cart: &CartRow,
-    user: &Principal,
-) -> Result<bool, AppError> {
-    Ok(match cart.kind {
-        CartKind::Personal => cart.user_id == Some(user.user_id),
-        CartKind::Group => role_of(conn, cart.id, user.user_id)? == Some(ParticipantRole::Owner),
     })
 }
 
@@ -1375,76 +913,4 @@ pub fn release_cart_hold(
     user: &Principal,
 ) -> Result<(), AppError> {
     release_hold(conn, cart_id, &inventory::service::Actor::of(user))
-}
-
-/// How long a stream ticket may wait to be used.
-pub const STREAM_TICKET_SECONDS: i64 = 60;
-
-/// Issues a single-use ticket for `cart_id`'s event stream, for clients
-/// that cannot send headers on it (a browser's `EventSource`): whoever may
-/// read the cart now gets one, valid for `STREAM_TICKET_SECONDS`. Only its
-/// hash is stored.
-pub fn issue_stream_ticket(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    cart_id: Uuid,
-) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
-    use crate::db::schema::cart_stream_tickets as t;
-    let cart = repo::find(conn, cart_id)?.ok_or(AppError::NotFound("cart"))?;
-    authorize(conn, &cart, caller, false)?;
-    let ticket = tokens::new_token()?;
-    let expires_at = crate::db::now() + Duration::seconds(STREAM_TICKET_SECONDS);
-    diesel::insert_into(t::table)
-        .values((
-            t::ticket_hash.eq(tokens::hash_token(&ticket)),
-            t::cart_id.eq(cart_id),
-            t::expires_at.eq(expires_at),
-            t::created_at.eq(crate::db::now()),
-        ))
-        .execute(conn)?;
-    Ok((ticket, expires_at))
-}
-
-/// Uses a stream ticket for `cart_id` (once, before it expires) and reads
-/// the cart; 404 for a ticket that is unknown, used, expired or for another
-/// cart, so nothing is learnt from it.
-pub fn redeem_stream_ticket(
-    conn: &mut PgConnection,
-    cart_id: Uuid,
-    ticket: &str,
-) -> Result<CartView, AppError> {
-    use crate::db::schema::cart_stream_tickets as t;
-    conn.transaction(|conn| {
-        let now = crate::db::now();
-        let used = diesel::update(
-            t::table
-                .find(tokens::hash_token(ticket))
-                .filter(t::cart_id.eq(cart_id))
-                .filter(t::used_at.is_null())
-                .filter(t::expires_at.gt(now)),
-        )
-        .set(t::used_at.eq(now))
-        .execute(conn)?;
-        if used != 1 {
-            return Err(AppError::NotFound("cart"));
-        }
-        let cart = repo::lock(conn, cart_id)?.ok_or(AppError::NotFound("cart"))?;
-        view(conn, cart, false)
-    })
-}
-
-/// Stream tickets deleted per transaction by the job.
-pub const TICKET_BATCH: i64 = 500;
-
-/// Deletes up to `batch` stream tickets that expired over an hour ago.
-pub fn forget_stream_tickets(conn: &mut PgConnection, batch: i64) -> Result<usize, AppError> {
-    use diesel::sql_types::{BigInt, Timestamptz};
-    Ok(diesel::sql_query(
-        "DELETE FROM cart_stream_tickets WHERE ticket_hash IN (
-             SELECT ticket_hash FROM cart_stream_tickets WHERE expires_at < $1
-             LIMIT $2 FOR UPDATE SKIP LOCKED)",
-    )
-    .bind::<Timestamptz, _>(crate::db::now() - Duration::hours(1))
-    .bind::<BigInt, _>(batch)
-    .execute(conn)?)
 }
