@@ -3,6 +3,9 @@
 //! each move with a history row in the same transaction.
 
 pub mod api;
+mod fulfilment;
+mod lists;
+mod payments;
 pub mod service;
 pub mod state;
 

@@ -1,4 +1,9 @@
-//! Order reads and writes shared by checkout and the order endpoints.
+//! Order reads and writes shared by checkout and the order endpoints: the
+//! order itself (placement's insert, reads, visibility) and its moves (the
+//! conditional updates, history and outbox, stock that follows, cancel,
+//! override, the unpaid-order job, allowed actions). Each sub-resource has
+//! its own file beside it, re-exported here: `payments.rs`, `fulfilment.rs`,
+//! `lists.rs`.
 
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -8,8 +13,15 @@ use super::{HistoryRow, OrderItemRow, OrderRow};
 use crate::auth::Principal;
 use crate::db::cached::CachedExt;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode};
 use crate::inventory::service as inventory;
+
+pub use super::fulfilment::{ShippingUpdate, update_shipping};
+pub use super::lists::{OrderFilter, OrderWithItems, View, default_view, list};
+pub use super::payments::{
+    Collection, PaymentReport, RESUBMIT_GRACE_HOURS, VERIFICATION_WINDOW_HOURS, collect_payment,
+    reject_payment, submissions, submit_payment, verify_payment,
+};
 
 /// Writes an order with its lines, its opening history rows and its
 /// `order.placed` outbox event in one statement (placement's hot path);
@@ -99,11 +111,11 @@ fn history_of(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryRow>, AppE
         .load(conn)?)
 }
 
-fn method_of(o: &OrderRow) -> Option<crate::payments::MethodCode> {
+pub(super) fn method_of(o: &OrderRow) -> Option<crate::payments::MethodCode> {
     o.payment_method.parse().ok()
 }
 
-fn statuses(o: &OrderRow) -> Statuses {
+pub(super) fn statuses(o: &OrderRow) -> Statuses {
     Statuses {
         order: o.status,
         payment: o.payment_status,
@@ -134,7 +146,7 @@ fn source(m: Mover) -> &'static str {
     }
 }
 
-fn refused(r: Refusal, what: &str) -> AppError {
+pub(super) fn refused(r: Refusal, what: &str) -> AppError {
     match r {
         Refusal::NotAllowed => AppError::conflict(
             ErrorCode::InvalidTransition,
@@ -407,7 +419,7 @@ pub fn move_shipping(
     )
 }
 
-fn visible(
+pub(super) fn visible(
     conn: &mut PgConnection,
     viewer: &Principal,
     id: Uuid,
@@ -420,227 +432,6 @@ fn visible(
         .ok_or(AppError::NotFound("order"))?;
     let mover = mover_of(viewer, &order).ok_or(AppError::NotFound("order"))?;
     Ok((order, mover))
-}
-
-/// What a buyer sends for a manual payment.
-#[derive(Debug, Clone, Default)]
-pub struct PaymentReport {
-    /// The paying bank (Pago Móvil, transfer).
-    pub bank: Option<String>,
-    /// The paying phone (Pago Móvil).
-    pub phone: Option<String>,
-    /// The payer's cédula or RIF (Pago Móvil).
-    pub national_id: Option<String>,
-    /// The reference or confirmation code.
-    pub reference: String,
-    /// The sender's name (Zelle).
-    pub sender: Option<String>,
-    /// The day of the transfer (transfer), `YYYY-MM-DD`.
-    pub paid_on: Option<chrono::NaiveDate>,
-}
-
-/// The buyer reports a manual payment: the order waits for verification.
-/// A reference already used on another order for the same method and bank
-/// is accepted but flagged (`duplicate_of`), never silently.
-pub fn submit_payment(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    id: Uuid,
-    report: PaymentReport,
-) -> Result<OrderRow, AppError> {
-    use crate::db::schema::payment_submissions as p;
-    use crate::payments::MethodCode;
-    conn.transaction(|conn| {
-        let (order, mover) = visible(conn, viewer, id)?;
-        if mover != Mover::Buyer {
-            return Err(AppError::forbidden("only the buyer reports a payment"));
-        }
-        let method: MethodCode = order.payment_method.parse().map_err(AppError::internal)?;
-        let mut errors = vec![];
-        let mut need = |field: &str, present: bool| {
-            if !present {
-                errors.push(FieldError::new(field, format!("is required for {method}")));
-            }
-        };
-        let reference = report.reference.trim().to_string();
-        need("reference", !reference.is_empty() && reference.len() <= 64);
-        let mut phone = None;
-        let mut national_id = None;
-        match method {
-            MethodCode::PagoMovil => {
-                need("bank", report.bank.as_deref().is_some_and(|b| !b.trim().is_empty()));
-                match report.phone.as_deref().map(crate::addresses::venezuela::phone_e164) {
-                    Some(Ok(p)) => phone = Some(p),
-                    _ => errors.push(FieldError::new("phone", "must be the paying Venezuelan phone")),
-                }
-                match report.national_id.as_deref().map(crate::addresses::venezuela::national_id) {
-                    Some(Ok(n)) => national_id = Some(n),
-                    _ => errors.push(FieldError::new("national_id", "must be the payer's cédula or RIF")),
-                }
-            }
-            MethodCode::BankTransfer => {
-                need("bank", report.bank.as_deref().is_some_and(|b| !b.trim().is_empty()));
-                need("paid_on", report.paid_on.is_some());
-            }
-            MethodCode::Zelle => need("sender", report.sender.as_deref().is_some_and(|s| !s.trim().is_empty())),
-            MethodCode::CashUsd | MethodCode::Card => {
-                return Err(AppError::conflict(
-                    ErrorCode::InvalidTransition,
-                    format!("{method} payments are not reported by reference"),
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            errors.sort_by(|a, b| a.field.cmp(&b.field));
-            return Err(AppError::Validation {
-                code: ErrorCode::ValidationFailed,
-                errors,
-            });
-        }
-        let bank = report.bank.clone().unwrap_or_default().trim().to_uppercase();
-        let key = crate::payments::service::reference_key(&reference);
-        // One reference at a time: a second report of the same reference
-        // waits for the first to commit and then sees it (read, then insert).
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 42)) IS NULL AS done")
-            .bind::<diesel::sql_types::Text, _>(format!("{method}|{bank}|{key}"))
-            .get_result::<crate::db::Done>(conn)?;
-        let duplicate_of: Option<Uuid> = p::table
-            .filter(p::method.eq(method.as_str()))
-            .filter(p::bank.eq(&bank))
-            .filter(p::reference_key.eq(&key))
-            .filter(p::order_id.ne(order.id))
-            .select(p::order_id)
-            .first(conn)
-            .optional()?;
-        let by = By::caller(viewer, mover);
-        let updated = move_payment(conn, &order, PaymentStatus::AwaitingVerification, by, "payment reported")?;
-        // The units stay held while the seller checks the payment.
-        inventory::hold_at_least_until(conn, order.reservation_id, crate::db::now() + chrono::Duration::hours(VERIFICATION_WINDOW_HOURS))?;
-        diesel::insert_into(p::table)
-            .values((
-                p::id.eq(Uuid::now_v7()),
-                p::order_id.eq(order.id),
-                p::method.eq(method.as_str()),
-                p::details.eq(serde_json::json!({
-                    "bank": bank, "phone": phone, "national_id": national_id, "reference": reference,
-                    "sender": report.sender, "paid_on": report.paid_on,
-                })),
-                p::bank.eq(&bank),
-                p::reference.eq(&reference),
-                p::reference_key.eq(&key),
-                p::duplicate_of.eq(duplicate_of),
-                p::created_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
-        Ok(updated)
-    })
-}
-
-/// The order and the caller's part in it, for a caller who may set its
-/// payment to `to` (verify, reject, collect): 404 when they may not see the
-/// order, 403 when their role never makes that move (before the state is
-/// looked at, so a buyer is told "not yours", not "not now").
-fn payment_checker(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    id: Uuid,
-    to: PaymentStatus,
-) -> Result<(OrderRow, Mover), AppError> {
-    let (order, mover) = visible(conn, viewer, id)?;
-    if !state::may_set_payment(to, mover) {
-        return Err(AppError::forbidden(
-            "only the seller or an operator checks or records a payment",
-        ));
-    }
-    Ok((order, mover))
-}
-
-/// Marks the order's latest submitted payment `status` (with `reason`) in
-/// one statement.
-fn settle_submission(
-    conn: &mut PgConnection,
-    order_id: Uuid,
-    status: &str,
-    reason: &str,
-) -> Result<(), AppError> {
-    use diesel::sql_types::{Text, Uuid as SqlUuid};
-    diesel::sql_query(
-        "UPDATE payment_submissions SET status = $2, reason = $3
-         WHERE id = (SELECT id FROM payment_submissions
-                     WHERE order_id = $1 AND status = 'submitted' ORDER BY id DESC LIMIT 1)",
-    )
-    .bind::<SqlUuid, _>(order_id)
-    .bind::<Text, _>(status)
-    .bind::<Text, _>(reason)
-    .execute(conn)?;
-    Ok(())
-}
-
-/// The seller or an operator confirms the payment: paid, the held stock is
-/// sold, and the order moves to processing.
-pub fn verify_payment(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    id: Uuid,
-) -> Result<OrderRow, AppError> {
-    conn.transaction(|conn| {
-        let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Paid)?;
-        if order.payment_status != PaymentStatus::AwaitingVerification {
-            return Err(AppError::conflict(
-                ErrorCode::InvalidTransition,
-                "no reported payment is waiting for verification",
-            ));
-        }
-        let by = By::caller(viewer, mover);
-        let paid = move_payment(conn, &order, PaymentStatus::Paid, by, "payment verified")?;
-        commit_stock(conn, &inventory::Actor::of(viewer), &order)?;
-        settle_submission(conn, id, "verified", "")?;
-        let system = By::automatic(viewer);
-        move_order(
-            conn,
-            &paid,
-            OrderStatus::Processing,
-            system,
-            "payment verified",
-        )
-    })
-}
-
-/// The seller or an operator rejects the reported payment (the buyer may report again).
-pub fn reject_payment(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    id: Uuid,
-    reason: &str,
-) -> Result<OrderRow, AppError> {
-    if reason.trim().is_empty() || reason.len() > 500 {
-        return Err(AppError::invalid(
-            "reason",
-            "explain the rejection (1 to 500 characters)",
-        ));
-    }
-    conn.transaction(|conn| {
-        let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Failed)?;
-        if order.payment_status != PaymentStatus::AwaitingVerification {
-            return Err(AppError::conflict(
-                ErrorCode::InvalidTransition,
-                "no reported payment is waiting for verification",
-            ));
-        }
-        let by = By::caller(viewer, mover);
-        let mut failed = move_payment(conn, &order, PaymentStatus::Failed, by, reason.trim())?;
-        // The buyer gets time to report again before the unpaid-order job cancels.
-        let grace = crate::db::now() + chrono::Duration::hours(RESUBMIT_GRACE_HOURS);
-        if failed.payment_due_at < grace {
-            failed = diesel::update(o::table.find(id))
-                .set(o::payment_due_at.eq(grace))
-                .returning(OrderRow::as_returning())
-                .get_result(conn)?;
-        }
-        inventory::hold_at_least_until(conn, failed.reservation_id, failed.payment_due_at)?;
-        settle_submission(conn, id, "rejected", reason.trim())?;
-        Ok(failed)
-    })
 }
 
 /// Cancels an order: the buyer before payment; the seller or an operator
@@ -706,7 +497,7 @@ fn unwind_stock(
 /// Sells the order's units: its hold is committed; when the hold already
 /// ended (the buyer paid after the window), the units are held again and
 /// sold at once, or 409 `insufficient_stock` when they are gone.
-fn commit_stock(
+pub(super) fn commit_stock(
     conn: &mut PgConnection,
     actor: &inventory::Actor,
     order: &OrderRow,
@@ -745,246 +536,6 @@ fn commit_stock(
         }
     }
     Ok(())
-}
-
-/// How long a reported payment may wait for verification while its stock stays held.
-pub const VERIFICATION_WINDOW_HOURS: i64 = 72;
-
-/// After a rejection the buyer has at least this long to report again.
-pub const RESUBMIT_GRACE_HOURS: i64 = 24;
-
-/// What a seller or operator sends to move the shipment.
-#[derive(Debug, Clone)]
-pub struct ShippingUpdate {
-    /// The new shipping status.
-    pub to: ShippingStatus,
-    /// The carrier (required for couriers when shipping).
-    pub carrier: Option<String>,
-    /// The tracking number (required for couriers when shipping).
-    pub tracking_number: Option<String>,
-    /// Why (required for returns).
-    pub reason: String,
-}
-
-/// The seller or an operator moves the shipment: preparing, shipped (with
-/// carrier and tracking number for courier deliveries), in transit,
-/// delivered (which completes the order), returned (with a reason).
-pub fn update_shipping(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    id: Uuid,
-    update: ShippingUpdate,
-) -> Result<OrderRow, AppError> {
-    let trimmed = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-    };
-    let carrier = trimmed(&update.carrier);
-    let tracking = trimmed(&update.tracking_number);
-    let reason = update.reason.trim().to_string();
-    let mut errors = vec![];
-    if update.to == ShippingStatus::NotShipped {
-        errors.push(FieldError::new(
-            "status",
-            "must be preparing, shipped, in_transit, delivered or returned",
-        ));
-    }
-    let carries = matches!(
-        update.to,
-        ShippingStatus::Shipped | ShippingStatus::InTransit
-    );
-    if !carries && (carrier.is_some() || tracking.is_some()) {
-        let field = if carrier.is_some() {
-            "carrier"
-        } else {
-            "tracking_number"
-        };
-        errors.push(FieldError::new(
-            field,
-            "is only set when shipped or in transit",
-        ));
-    }
-    if update.to == ShippingStatus::Returned && reason.is_empty() {
-        errors.push(FieldError::new("reason", "is required for a return"));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation {
-            code: ErrorCode::ValidationFailed,
-            errors,
-        });
-    }
-    conn.transaction(|conn| {
-        let (order, mover) = visible(conn, viewer, id)?;
-        let by = By::caller(viewer, mover);
-        let kind = order.delivery["kind"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let courier = kind.starts_with("courier");
-        let carrier = carrier.or_else(|| {
-            order.delivery["carrier"]
-                .as_str()
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-        });
-        if update.to == ShippingStatus::Shipped && courier {
-            let mut errors = vec![];
-            if carrier.is_none() {
-                errors.push(FieldError::new(
-                    "carrier",
-                    "is required for courier deliveries",
-                ));
-            }
-            if tracking.is_none() {
-                errors.push(FieldError::new(
-                    "tracking_number",
-                    "is required for courier deliveries",
-                ));
-            }
-            if !errors.is_empty() {
-                // The move itself may be refused first (wrong caller or state).
-                state::check_shipping(statuses(&order), update.to, mover)
-                    .map_err(|r| refused(r, &format!("set the shipping to {}", update.to)))?;
-                return Err(AppError::Validation {
-                    code: ErrorCode::ValidationFailed,
-                    errors,
-                });
-            }
-        }
-        let why = if reason.is_empty() {
-            format!("marked {}", update.to)
-        } else {
-            reason.clone()
-        };
-        let mut row = move_shipping(conn, &order, update.to, by, &why)?;
-        if carries && (carrier.is_some() || tracking.is_some()) {
-            row = diesel::update(o::table.find(id))
-                .set((
-                    o::carrier.eq(carrier.clone().or(row.carrier.clone())),
-                    o::tracking_number.eq(tracking.clone().or(row.tracking_number.clone())),
-                ))
-                .returning(OrderRow::as_returning())
-                .get_result(conn)?;
-        }
-        if update.to == ShippingStatus::Preparing && row.status == OrderStatus::PendingPayment {
-            // Paid at delivery: dispatching confirms the order and sells its units.
-            let system = By::automatic(viewer);
-            row = move_order(
-                conn,
-                &row,
-                OrderStatus::Processing,
-                system,
-                "dispatch started; paid at delivery",
-            )?;
-            commit_stock(conn, &inventory::Actor::of(viewer), &row)?;
-        }
-        row = complete_if_done(conn, viewer, row)?;
-        Ok(row)
-    })
-}
-
-/// Completes a delivered and paid order in processing (recorded as `system`).
-fn complete_if_done(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    row: OrderRow,
-) -> Result<OrderRow, AppError> {
-    let by = By::automatic(viewer);
-    if row.status == OrderStatus::Processing
-        && state::check_order(statuses(&row), OrderStatus::Completed, by.mover).is_ok()
-    {
-        let why = if row.payment_status == PaymentStatus::Paid
-            && row.shipping_status == ShippingStatus::Delivered
-        {
-            "delivered and paid"
-        } else {
-            "delivered"
-        };
-        return move_order(conn, &row, OrderStatus::Completed, by, why);
-    }
-    Ok(row)
-}
-
-/// What the seller or an operator records when cash is collected at
-/// delivery or pickup.
-#[derive(Debug, Clone)]
-pub struct Collection {
-    /// The amount collected, in the method's currency.
-    pub amount: rust_decimal::Decimal,
-    /// Who collected it (the courier or the shop's clerk).
-    pub collected_by: String,
-    /// Anything worth keeping (change given, receipt number).
-    pub note: String,
-}
-
-/// The seller or an operator records the cash collected at delivery or
-/// pickup: the payment becomes `paid` (a verified submission keeps the
-/// amount and who collected it), and a delivered order completes. The
-/// amount must be the order's total in the method's currency.
-pub fn collect_payment(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    id: Uuid,
-    collection: Collection,
-) -> Result<OrderRow, AppError> {
-    use crate::db::schema::payment_submissions as p;
-    use crate::payments::Currency;
-    let collected_by = collection.collected_by.trim().to_string();
-    if collected_by.is_empty() {
-        return Err(AppError::invalid(
-            "collected_by",
-            "say who collected the money",
-        ));
-    }
-    conn.transaction(|conn| {
-        let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Paid)?;
-        let method =
-            method_of(&order).ok_or_else(|| AppError::internal("unknown payment method"))?;
-        if !method.collected_on_delivery() {
-            return Err(AppError::conflict(
-                ErrorCode::InvalidTransition,
-                format!("{method} is not paid at delivery"),
-            ));
-        }
-        let by = By::caller(viewer, mover);
-        state::check_payment(statuses(&order), PaymentStatus::Paid, by.mover)
-            .map_err(|r| refused(r, "record a collected payment"))?;
-        let currency = crate::payments::service::currency_of(conn, method)?;
-        let due = match currency {
-            Currency::Usd => order.total_usd,
-            Currency::Ves => order.total_ves,
-        };
-        if collection.amount != due {
-            return Err(AppError::invalid(
-                "amount",
-                format!("must be the order's total, {due} {currency}"),
-            ));
-        }
-        let paid = move_payment(
-            conn,
-            &order,
-            PaymentStatus::Paid,
-            by,
-            "collected at delivery",
-        )?;
-        diesel::insert_into(p::table)
-            .values((
-                p::id.eq(Uuid::now_v7()),
-                p::order_id.eq(order.id),
-                p::method.eq(method.as_str()),
-                p::details.eq(serde_json::json!({
-                    "amount": collection.amount.to_string(), "currency": currency.as_str(),
-                    "collected_by": collected_by, "note": collection.note.trim(),
-                })),
-                p::reference.eq(""),
-                p::status.eq("verified"),
-                p::created_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
-        complete_if_done(conn, viewer, paid)
-    })
 }
 
 /// A status an admin sets outside the table.
@@ -1099,157 +650,6 @@ pub fn expire_unpaid(conn: &mut PgConnection, batch: i64) -> Result<usize, AppEr
         }
         Ok(due.len())
     })
-}
-
-/// The payments reported for an order, oldest first.
-pub fn submissions(
-    conn: &mut PgConnection,
-    order_id: Uuid,
-) -> Result<Vec<super::PaymentSubmissionRow>, AppError> {
-    use crate::db::schema::payment_submissions as p;
-    Ok(p::table
-        .filter(p::order_id.eq(order_id))
-        .order(p::id.asc())
-        .select(super::PaymentSubmissionRow::as_select())
-        .load(conn)?)
-}
-
-/// An order and its lines.
-pub type OrderWithItems = (OrderRow, Vec<OrderItemRow>);
-
-/// Whose orders a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// Orders the caller placed.
-    Buyer,
-    /// Orders of the seller the caller acts for.
-    Seller,
-    /// Every order (operators).
-    All,
-}
-
-/// Filters of the order list.
-#[derive(Debug, Clone)]
-pub struct OrderFilter {
-    /// Whose orders.
-    pub view: View,
-    /// Placed at or after.
-    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
-    /// Placed before.
-    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
-    /// Main status.
-    pub status: Option<OrderStatus>,
-    /// Payment status.
-    pub payment_status: Option<PaymentStatus>,
-    /// Shipping status.
-    pub shipping_status: Option<ShippingStatus>,
-    /// One seller's orders (buyers and operators).
-    pub seller_id: Option<Uuid>,
-    /// Order number (prefix, with or without `CN-`) or a product name in it.
-    pub q: Option<String>,
-    /// The page.
-    pub page: crate::pagination::PageRequest,
-}
-
-/// The caller's view when the request names none: operators see all,
-/// sellers their shop's orders, everybody else their own purchases.
-pub fn default_view(viewer: &Principal) -> View {
-    if viewer.is_operator() {
-        View::All
-    } else if viewer.acting_seller().is_some() {
-        View::Seller
-    } else {
-        View::Buyer
-    }
-}
-
-/// A page of orders, newest first, with their lines, and the next cursor.
-pub fn list(
-    conn: &mut PgConnection,
-    viewer: &Principal,
-    f: &OrderFilter,
-) -> Result<(Vec<OrderWithItems>, Option<String>), AppError> {
-    let mut q = o::table.select(OrderRow::as_select()).into_boxed();
-    match f.view {
-        View::Buyer => q = q.filter(o::user_id.eq(viewer.user_id)),
-        View::Seller => {
-            let seller = viewer
-                .acting_seller()
-                .ok_or_else(|| AppError::forbidden("the seller view needs the seller role"))?;
-            if f.seller_id.is_some_and(|s| s != seller) {
-                return Err(AppError::forbidden("sellers see only their own orders"));
-            }
-            q = q.filter(o::seller_id.eq(seller));
-        }
-        View::All => {
-            if !viewer.is_operator() {
-                return Err(AppError::forbidden("only operators see every order"));
-            }
-        }
-    }
-    if let Some(s) = f.seller_id {
-        q = q.filter(o::seller_id.eq(s));
-    }
-    if let Some(t) = f.created_from {
-        q = q.filter(o::created_at.ge(t));
-    }
-    if let Some(t) = f.created_to {
-        q = q.filter(o::created_at.lt(t));
-    }
-    if let Some(s) = f.status {
-        q = q.filter(o::status.eq(s));
-    }
-    if let Some(s) = f.payment_status {
-        q = q.filter(o::payment_status.eq(s));
-    }
-    if let Some(s) = f.shipping_status {
-        q = q.filter(o::shipping_status.eq(s));
-    }
-    if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let upper = text.to_uppercase();
-        let number = if upper.starts_with("CN-") {
-            upper
-        } else {
-            format!("CN-{upper}")
-        };
-        let number_prefix = format!("{}%", crate::db::escape_like(&number));
-        let in_items = i::table
-            .filter(i::order_id.eq(o::id))
-            .filter(i::name.ilike(format!("%{}%", crate::db::escape_like(text))));
-        q = q.filter(
-            o::number
-                .like(number_prefix)
-                .or(diesel::dsl::exists(in_items)),
-        );
-    }
-    if let Some(after) = &f.page.after {
-        q = q.filter(o::id.lt(after.id));
-    }
-    let rows: Vec<OrderRow> = q.order(o::id.desc()).limit(f.page.fetch()).load(conn)?;
-    let (rows, next) = f.page.finish(rows, |r| crate::pagination::Cursor {
-        key: None,
-        id: r.id,
-    });
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut items: std::collections::HashMap<Uuid, Vec<OrderItemRow>> =
-        std::collections::HashMap::new();
-    for item in i::table
-        .filter(i::order_id.eq_any(&ids))
-        .order(i::id.asc())
-        .select(OrderItemRow::as_select())
-        .load::<OrderItemRow>(conn)?
-    {
-        items.entry(item.order_id).or_default().push(item);
-    }
-    Ok((
-        rows.into_iter()
-            .map(|r| {
-                let lines = items.remove(&r.id).unwrap_or_default();
-                (r, lines)
-            })
-            .collect(),
-        next,
-    ))
 }
 
 /// The actions `viewer` may take on `order` now.

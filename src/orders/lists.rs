@@ -1,0 +1,150 @@
+//! Order lists: the buyer's, the seller's or every order, filtered by dates,
+//! statuses, seller and a search on the number or product names, newest first
+//! with cursor pagination.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::state::{OrderStatus, PaymentStatus, ShippingStatus};
+use super::{OrderItemRow, OrderRow};
+use crate::auth::Principal;
+use crate::db::schema::{order_items as i, orders as o};
+use crate::error::AppError;
+
+/// An order and its lines.
+pub type OrderWithItems = (OrderRow, Vec<OrderItemRow>);
+
+/// Whose orders a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Orders the caller placed.
+    Buyer,
+    /// Orders of the seller the caller acts for.
+    Seller,
+    /// Every order (operators).
+    All,
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone)]
+pub struct OrderFilter {
+    /// Whose orders.
+    pub view: View,
+    /// Placed at or after.
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Placed before.
+    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Main status.
+    pub status: Option<OrderStatus>,
+    /// Payment status.
+    pub payment_status: Option<PaymentStatus>,
+    /// Shipping status.
+    pub shipping_status: Option<ShippingStatus>,
+    /// One seller's orders (buyers and operators).
+    pub seller_id: Option<Uuid>,
+    /// Order number (prefix, with or without `CN-`) or a product name in it.
+    pub q: Option<String>,
+    /// The page.
+    pub page: crate::pagination::PageRequest,
+}
+
+/// The caller's view when the request names none: operators see all,
+/// sellers their shop's orders, everybody else their own purchases.
+pub fn default_view(viewer: &Principal) -> View {
+    if viewer.is_operator() {
+        View::All
+    } else if viewer.acting_seller().is_some() {
+        View::Seller
+    } else {
+        View::Buyer
+    }
+}
+
+/// A page of orders, newest first, with their lines, and the next cursor.
+pub fn list(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    f: &OrderFilter,
+) -> Result<(Vec<OrderWithItems>, Option<String>), AppError> {
+    let mut q = o::table.select(OrderRow::as_select()).into_boxed();
+    match f.view {
+        View::Buyer => q = q.filter(o::user_id.eq(viewer.user_id)),
+        View::Seller => {
+            let seller = viewer
+                .acting_seller()
+                .ok_or_else(|| AppError::forbidden("the seller view needs the seller role"))?;
+            if f.seller_id.is_some_and(|s| s != seller) {
+                return Err(AppError::forbidden("sellers see only their own orders"));
+            }
+            q = q.filter(o::seller_id.eq(seller));
+        }
+        View::All => {
+            if !viewer.is_operator() {
+                return Err(AppError::forbidden("only operators see every order"));
+            }
+        }
+    }
+    if let Some(s) = f.seller_id {
+        q = q.filter(o::seller_id.eq(s));
+    }
+    if let Some(t) = f.created_from {
+        q = q.filter(o::created_at.ge(t));
+    }
+    if let Some(t) = f.created_to {
+        q = q.filter(o::created_at.lt(t));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(o::status.eq(s));
+    }
+    if let Some(s) = f.payment_status {
+        q = q.filter(o::payment_status.eq(s));
+    }
+    if let Some(s) = f.shipping_status {
+        q = q.filter(o::shipping_status.eq(s));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let upper = text.to_uppercase();
+        let number = if upper.starts_with("CN-") {
+            upper
+        } else {
+            format!("CN-{upper}")
+        };
+        let number_prefix = format!("{}%", crate::db::escape_like(&number));
+        let in_items = i::table
+            .filter(i::order_id.eq(o::id))
+            .filter(i::name.ilike(format!("%{}%", crate::db::escape_like(text))));
+        q = q.filter(
+            o::number
+                .like(number_prefix)
+                .or(diesel::dsl::exists(in_items)),
+        );
+    }
+    if let Some(after) = &f.page.after {
+        q = q.filter(o::id.lt(after.id));
+    }
+    let rows: Vec<OrderRow> = q.order(o::id.desc()).limit(f.page.fetch()).load(conn)?;
+    let (rows, next) = f.page.finish(rows, |r| crate::pagination::Cursor {
+        key: None,
+        id: r.id,
+    });
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut items: std::collections::HashMap<Uuid, Vec<OrderItemRow>> =
+        std::collections::HashMap::new();
+    for item in i::table
+        .filter(i::order_id.eq_any(&ids))
+        .order(i::id.asc())
+        .select(OrderItemRow::as_select())
+        .load::<OrderItemRow>(conn)?
+    {
+        items.entry(item.order_id).or_default().push(item);
+    }
+    Ok((
+        rows.into_iter()
+            .map(|r| {
+                let lines = items.remove(&r.id).unwrap_or_default();
+                (r, lines)
+            })
+            .collect(),
+        next,
+    ))
+}
