@@ -63,6 +63,11 @@ pub struct DualPrice {
 }
 
 impl DualPrice {
+    /// An amount already in both currencies (as stored: each already rounded).
+    pub const fn new(usd: Decimal, ves: Decimal) -> Self {
+        Self { usd, ves }
+    }
+
     /// The unit price of `usd` at `rate`, each currency rounded to cents.
     pub fn at_rate(usd: Decimal, rate: Decimal) -> Self {
         Self {

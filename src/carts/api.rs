@@ -65,14 +65,8 @@ pub struct LinePriceChange {
 impl From<ItemPriceChangeRow> for LinePriceChange {
     fn from(c: ItemPriceChangeRow) -> Self {
         Self {
-            old_price: DualPrice {
-                usd: c.old_price_usd,
-                ves: c.old_price_ves,
-            },
-            new_price: DualPrice {
-                usd: c.new_price_usd,
-                ves: c.new_price_ves,
-            },
+            old_price: DualPrice::new(c.old_price_usd, c.old_price_ves),
+            new_price: DualPrice::new(c.new_price_usd, c.new_price_ves),
             changed_at: c.changed_at,
         }
     }
@@ -167,10 +161,7 @@ impl From<CartView> for CartResponse {
         let (mut items, mut saved_items) = (vec![], vec![]);
         for line in v.lines {
             let r = line.row;
-            let unit = DualPrice {
-                usd: r.unit_price_usd,
-                ves: r.unit_price_ves,
-            };
+            let unit = DualPrice::new(r.unit_price_usd, r.unit_price_ves);
             let item = CartItemResponse {
                 id: r.id,
                 product_id: r.product_id,

@@ -308,13 +308,7 @@ mod tests {
     #[test]
     fn a_rate_change_alone_moves_the_ves_price() {
         let o = review_line(&facts("1.00", "1.00"), d("11"));
-        assert_eq!(
-            o.unit,
-            DualPrice {
-                usd: d("1.00"),
-                ves: d("11.00")
-            }
-        );
+        assert_eq!(o.unit, DualPrice::new(d("1.00"), d("11.00")));
         assert_eq!(kinds(&o), [NoticeKind::PriceChanged]);
     }
 

@@ -416,14 +416,11 @@ fn view_with(
             product_id: item.product_id,
             saved: item.saved_for_later,
             quantity: item.quantity,
-            stored: DualPrice {
-                usd: item.unit_price_usd,
-                ves: item.unit_price_ves,
-            },
+            stored: DualPrice::new(item.unit_price_usd, item.unit_price_ves),
             pending_old: item
                 .prev_unit_price_usd
                 .zip(item.prev_unit_price_ves)
-                .map(|(usd, ves)| DualPrice { usd, ves }),
+                .map(|(usd, ves)| DualPrice::new(usd, ves)),
             reduced_from: item.quantity_reduced_from,
             sellable: f.is_some_and(|f| f.sellable),
             price_usd: f.map_or(item.unit_price_usd, |f| f.product.price_usd),
@@ -511,10 +508,7 @@ fn view_with(
                 let (mut item_count, mut subtotal) = (0i64, DualPrice::zero());
                 for l in mine {
                     item_count += i64::from(l.row.quantity);
-                    let unit = DualPrice {
-                        usd: l.row.unit_price_usd,
-                        ves: l.row.unit_price_ves,
-                    };
+                    let unit = DualPrice::new(l.row.unit_price_usd, l.row.unit_price_ves);
                     subtotal = subtotal + unit.times(u32::try_from(l.row.quantity).unwrap_or(0));
                 }
                 ParticipantView {

@@ -29,10 +29,7 @@ pub fn share_cart(
                 .iter()
                 .filter(|l| !l.row.saved_for_later)
                 .map(|l| {
-                    let unit = DualPrice {
-                        usd: l.row.unit_price_usd,
-                        ves: l.row.unit_price_ves,
-                    };
+                    let unit = DualPrice::new(l.row.unit_price_usd, l.row.unit_price_ves);
                     SharedLine {
                         product_id: l.row.product_id,
                         name: l.row.name.clone(),

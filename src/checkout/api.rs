@@ -397,10 +397,7 @@ pub async fn place_order(
     let key = key.required()?;
     let id = path.into_inner();
     let e = body.into_inner().expected_total;
-    let expected = DualPrice {
-        usd: e.usd,
-        ves: e.ves,
-    };
+    let expected = DualPrice::new(e.usd, e.ves);
     let reader = user.clone();
     match db::run(&pool, move |c| service::place(c, &user, id, &key, expected)).await {
         Ok(placed) => {

@@ -65,7 +65,7 @@ pub struct OrderSummary {
 
 impl From<&OrderRow> for OrderSummary {
     fn from(o: &OrderRow) -> Self {
-        let dp = |usd, ves| DualPrice { usd, ves };
+        let dp = DualPrice::new;
         Self {
             id: o.id,
             number: o.number.clone(),
@@ -117,14 +117,8 @@ impl From<OrderItemRow> for OrderItemResponse {
             name: i.name,
             image_url: i.image_url,
             quantity: i.quantity,
-            unit_price: DualPrice {
-                usd: i.unit_usd,
-                ves: i.unit_ves,
-            },
-            line_total: DualPrice {
-                usd: i.line_usd,
-                ves: i.line_ves,
-            },
+            unit_price: DualPrice::new(i.unit_usd, i.unit_ves),
+            line_total: DualPrice::new(i.line_usd, i.line_ves),
             status: i.status,
         }
     }
@@ -222,16 +216,17 @@ pub struct ActionBody {
 
 impl ActionLink {
     /// The request that takes `action` on `order` for `viewer`.
-    fn new(order: &OrderRow, viewer: &crate::auth::Principal, action: Action) -> Self {
+    fn new(
+        order: &OrderRow,
+        option: &super::DeliverySnapshot,
+        viewer: &crate::auth::Principal,
+        action: Action,
+    ) -> Self {
         use crate::payments::MethodCode;
         let base = format!("/api/v1/orders/{}", order.id);
         let shipping = |step: ShippingStep| ActionBody { status: Some(step) };
-        let courier = order.delivery["kind"]
-            .as_str()
-            .is_some_and(|k| k.starts_with("courier"));
-        let has_carrier = order.delivery["carrier"]
-            .as_str()
-            .is_some_and(|c| !c.is_empty());
+        let courier = option.by_courier();
+        let has_carrier = option.carrier().is_some();
         let buyer = service::mover_of(viewer, order) == Some(super::state::Mover::Buyer);
         let (path, body, required_fields): (String, ActionBody, Vec<&'static str>) = match action {
             Action::ReportPayment => {
@@ -417,16 +412,17 @@ pub async fn get_order(
         Ok((order, items, history, service::submissions(c, id)?, actions))
     })
     .await?;
+    let delivery_option = order.delivery_option()?;
     Ok(web::Json(OrderDetails {
         allowed_actions: actions
             .into_iter()
-            .map(|a| ActionLink::new(&order, &viewer, a))
+            .map(|a| ActionLink::new(&order, &delivery_option, &viewer, a))
             .collect(),
         summary: (&order).into(),
         items: items.into_iter().map(Into::into).collect(),
         timeline: history.into_iter().map(Into::into).collect(),
         address: snapshot(order.address)?,
-        delivery_option: snapshot(order.delivery.clone())?,
+        delivery_option,
         customization: snapshot(order.customization)?,
         carrier: order.carrier,
         tracking_number: order.tracking_number,

@@ -79,17 +79,9 @@ pub fn update_shipping(
     conn.transaction(|conn| {
         let (order, mover) = visible(conn, viewer, id)?;
         let by = By::caller(viewer, mover);
-        let kind = order.delivery["kind"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let courier = kind.starts_with("courier");
-        let carrier = carrier.or_else(|| {
-            order.delivery["carrier"]
-                .as_str()
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-        });
+        let option = order.delivery_option()?;
+        let courier = option.by_courier();
+        let carrier = carrier.or_else(|| option.carrier().map(str::to_string));
         if update.to == ShippingStatus::Shipped && courier {
             let mut errors = vec![];
             if carrier.is_none() {

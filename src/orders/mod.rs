@@ -80,6 +80,23 @@ pub struct DeliverySnapshot {
     pub max_days: i32,
 }
 
+impl DeliverySnapshot {
+    /// A national courier (to an office or the door): shipping needs a
+    /// carrier and a tracking number.
+    pub fn by_courier(&self) -> bool {
+        matches!(
+            self.kind,
+            crate::delivery::DeliveryKind::CourierOffice
+                | crate::delivery::DeliveryKind::CourierDoor
+        )
+    }
+
+    /// The option's carrier, when it names one.
+    pub fn carrier(&self) -> Option<&str> {
+        Some(self.carrier.as_str()).filter(|c| !c.is_empty())
+    }
+}
+
 /// An order as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
@@ -150,12 +167,18 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
+    /// The delivery option frozen at placement; a snapshot that does not
+    /// decode is a broken invariant (500 with the cause in the log), never
+    /// read as empty.
+    pub fn delivery_option(&self) -> Result<DeliverySnapshot, crate::error::AppError> {
+        serde_json::from_value(self.delivery.clone()).map_err(crate::error::AppError::internal)
+    }
+}
+
+impl OrderRow {
     /// The total in both currencies.
     pub fn total(&self) -> DualPrice {
-        DualPrice {
-            usd: self.total_usd,
-            ves: self.total_ves,
-        }
+        DualPrice::new(self.total_usd, self.total_ves)
     }
 }
 
