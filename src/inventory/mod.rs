@@ -5,17 +5,17 @@
 //! product-id order (so multi-product reservations cannot deadlock), and
 //! every change writes a movement row in the same transaction.
 
+mod alerts;
 pub mod api;
 pub mod repo;
+mod reservations;
 pub mod service;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::schema::{
-    reservation_lines, reservations, stock_alerts, stock_levels, stock_movements,
-};
+use crate::db::schema::{reservation_lines, stock_alerts, stock_levels, stock_movements};
 
 crate::text_enum! {
     /// Why stock changed.
@@ -120,7 +120,7 @@ impl StockRow {
 
 /// A reservation.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = reservations, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = crate::db::schema::reservations, check_for_backend(diesel::pg::Pg))]
 pub struct ReservationRow {
     /// Reservation id.
     pub id: Uuid,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::TestApp;
@@ -172,21 +172,21 @@ async fn the_expiry_job_releases_expired_reservations() {
         .await;
     resp.assert_status(201);
     let id = resp.body["id"].as_str().unwrap();
-    let mut status = String::new();
-    for _ in 0..60 {
-        status = app
+    // Reads say `expired` as soon as the time is up; the job has ended it
+    // (and released the units) once `ended_at` is set.
+    let mut read = Value::Null;
+    for _ in 0..100 {
+        read = app
             .get(&format!("/api/v1/reservations/{id}"), Some(&admin))
             .await
-            .body["status"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        if status == "expired" {
+            .body;
+        if read["status"] == "expired" && !read["ended_at"].is_null() {
             break;
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(status, "expired");
+    assert_eq!(read["status"], "expired");
+    assert!(!read["ended_at"].is_null(), "the job ended it: {read}");
     assert_eq!(app.stock(seller, product).await["reserved"], 0);
     let expiry = app
         .get(
