@@ -30,8 +30,9 @@ pub struct Adjustment {
 /// Merges a guest cart into the signed-in user's cart. Same products add up,
 /// capped by the per-order maximum and what is available (units either
 /// cart's own soft hold keeps count as available), and new lines by the
-/// cart's line limit; every cap is reported. The guest cart becomes `merged` and its token stops working.
-/// Merging the same guest cart again changes nothing.
+/// cart's line limit; every cap is reported. The guest cart becomes
+/// `merged` and its token stops working. Merging the same guest cart again
+/// changes nothing.
 pub fn merge(
     conn: &mut PgConnection,
     user: &Principal,
@@ -76,7 +77,10 @@ pub fn merge(
                 .filter(|e| !e.saved_for_later)
                 .map_or(0, |e| e.quantity)
                 + item.quantity;
+            // A new line needs room under the cart's line limit.
+            let fits = existing.is_some() || lines < MAX_LINES;
             let (cap, reason) = match facts.get(&item.product_id).filter(|f| f.sellable) {
+                _ if !fits => (0, "line_limit"),
                 None => (0, "unavailable"),
                 Some(f) => {
                     let available = stock[&item.product_id].available() + own(&item.product_id);
@@ -87,19 +91,10 @@ pub fn merge(
                     }
                 }
             };
-            let (cap, reason) = if existing.is_none() && lines >= MAX_LINES {
-                (0, "line_limit")
-            } else {
-                (cap, reason)
-            };
-            let merged = if item.saved_for_later {
-                if cap == 0 && reason == "line_limit" {
-                    0
-                } else {
-                    item.quantity.min(cap.max(1))
-                }
-            } else {
-                requested.min(cap)
+            let merged = match item.saved_for_later {
+                _ if !fits => 0,
+                true => item.quantity.min(cap.max(1)),
+                false => requested.min(cap),
             };
             if !item.saved_for_later && merged < requested {
                 adjustments.push(Adjustment {

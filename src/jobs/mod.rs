@@ -46,15 +46,7 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
         expire_idle_carts(&pool, settings.cart_idle).await;
         expire_idempotency_keys(&pool, settings.idempotency_retention).await;
         announce_rates(&pool).await;
-        drain(
-            &pool,
-            crate::carts::service::TICKET_BATCH,
-            "forgetting expired stream tickets",
-            |c| {
-                crate::carts::service::forget_stream_tickets(c, crate::carts::service::TICKET_BATCH)
-            },
-        )
-        .await;
+        forget_stream_tickets(&pool).await;
         actix_web::rt::time::sleep(settings.interval).await;
     }
 }
@@ -142,6 +134,18 @@ pub async fn announce_rates(pool: &DbPool) -> usize {
         ANNOUNCE_BATCH,
         "announcing exchange rates that took effect",
         |c| announce_effective(c, ANNOUNCE_BATCH),
+    )
+    .await
+}
+
+/// Deletes cart stream tickets that expired over an hour ago.
+pub async fn forget_stream_tickets(pool: &DbPool) -> usize {
+    use crate::carts::service::{TICKET_BATCH, forget_stream_tickets as forget};
+    drain(
+        pool,
+        TICKET_BATCH,
+        "forgetting expired stream tickets",
+        |c| forget(c, TICKET_BATCH),
     )
     .await
 }
