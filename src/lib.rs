@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod fees;
 pub mod http;
+pub mod idempotency;
 pub mod invariants;
 pub mod inventory;
 pub mod jobs;

@@ -197,7 +197,7 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
         if stock.get(&product.id).is_none_or(|s| s.on_hand == 0) {
             crate::inventory::service::change_on_hand(
                 conn,
-                &crate::inventory::service::Actor::system(),
+                &crate::auth::Actor::system(),
                 product.id,
                 50,
                 crate::inventory::MovementReason::Restock,

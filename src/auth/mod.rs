@@ -130,6 +130,48 @@ impl Principal {
     }
 }
 
+/// Who is acting, as ledgers and histories record it: a user in their
+/// strongest role, a guest (a cart token, no account) or a background job.
+/// The one "who" type: services derive it from the `Principal` that
+/// authorised the call and never spell a role themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    /// The user, none for guests and jobs.
+    pub user_id: Option<Uuid>,
+    /// `admin`, `seller`, `support`, `customer`, `guest` or `system`.
+    pub role: &'static str,
+}
+
+impl Actor {
+    /// The actor behind an authenticated caller (its strongest role).
+    pub fn of(p: &Principal) -> Self {
+        let role = [Role::Admin, Role::Seller, Role::Support, Role::Customer]
+            .into_iter()
+            .find(|r| p.has(*r))
+            .map_or("customer", Role::as_str);
+        Self {
+            user_id: Some(p.user_id),
+            role,
+        }
+    }
+
+    /// A shopper with a guest cart token and no account.
+    pub fn guest() -> Self {
+        Self {
+            user_id: None,
+            role: "guest",
+        }
+    }
+
+    /// A background job.
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            role: "system",
+        }
+    }
+}
+
 /// Keys and rules for verifying (and optionally signing) tokens.
 #[derive(Clone)]
 pub struct JwtKeys {

@@ -135,7 +135,7 @@ pub fn merge(
             }
         }
         repo::set_status(conn, guest.id, CartStatus::Merged, Some(target.id))?;
-        let actor = inventory::service::Actor::of(user);
+        let actor = crate::auth::Actor::of(user);
         release_hold(conn, guest.id, &actor)?;
         if let Some(ttl) = policy.hold_seconds {
             // Merged quantities were capped by what is available, so this holds.

@@ -132,6 +132,26 @@ pub fn bump(
     bumped.optional().map(|row| row.map(|(cart, _)| cart))
 }
 
+/// Marks a cart converted by a placed checkout (a new version, activity
+/// now) and tells its watchers in the same statement; false when the cart
+/// is gone.
+pub fn convert(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    let now = crate::db::now();
+    diesel::update(carts::table.find(id))
+        .set((
+            carts::status.eq(CartStatus::Converted),
+            carts::merged_into.eq(None::<Uuid>),
+            carts::version.eq(carts::version + 1),
+            carts::updated_at.eq(now),
+            carts::last_activity_at.eq(now),
+        ))
+        .returning(crate::events::PublishCartRow)
+        .cached()
+        .get_result::<bool>(conn)
+        .optional()
+        .map(|r| r.is_some())
+}
+
 /// A cart's lines, oldest first.
 pub fn items_of(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<ItemRow>> {
     items::table

@@ -68,13 +68,10 @@ pub struct CartPolicy {
 }
 
 impl Caller {
-    fn actor(&self) -> inventory::service::Actor {
+    fn actor(&self) -> crate::auth::Actor {
         match &self.principal {
-            Some(p) => inventory::service::Actor::of(p),
-            None => inventory::service::Actor {
-                user_id: None,
-                role: "guest",
-            },
+            Some(p) => crate::auth::Actor::of(p),
+            None => crate::auth::Actor::guest(),
         }
     }
 }
@@ -83,7 +80,7 @@ impl Caller {
 pub(super) fn release_hold(
     conn: &mut PgConnection,
     cart_id: Uuid,
-    actor: &inventory::service::Actor,
+    actor: &crate::auth::Actor,
 ) -> Result<(), AppError> {
     if let Some((r, _)) =
         inventory::service::active_for_owner(conn, inventory::OwnerType::Cart, cart_id)?
@@ -100,7 +97,7 @@ pub(super) fn place_hold(
     cart_id: Uuid,
     items: &[ItemRow],
     ttl: i64,
-    actor: &inventory::service::Actor,
+    actor: &crate::auth::Actor,
 ) -> Result<(), AppError> {
     let lines: Vec<(Uuid, i32)> = items
         .iter()
@@ -859,7 +856,7 @@ pub fn update_cart(
 pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Result<usize, AppError> {
     conn.transaction(|conn| {
         let carts = repo::claim_idle(conn, crate::db::now() - idle, batch)?;
-        let system = inventory::service::Actor::system();
+        let system = crate::auth::Actor::system();
         for cart in &carts {
             release_hold(conn, cart.id, &system)?;
             let status = if cart.user_id.is_some() {
@@ -877,6 +874,18 @@ pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Resul
 /// (a checkout refused because quantities were lowered says which).
 pub fn acknowledge_reductions(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
     Ok(repo::acknowledge_reductions(conn, cart_id)?)
+}
+
+/// Converts the cart of a placed checkout: a new version its watchers are
+/// told of, and no longer the shopper's active cart.
+pub fn convert(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
+    if repo::convert(conn, cart_id)? {
+        Ok(())
+    } else {
+        Err(AppError::internal(format!(
+            "the cart {cart_id} of a placed checkout is gone"
+        )))
+    }
 }
 
 /// The cart as the checkout sees it: locked for the signed-in owner (a group
@@ -906,5 +915,5 @@ pub fn release_cart_hold(
     cart_id: Uuid,
     user: &Principal,
 ) -> Result<(), AppError> {
-    release_hold(conn, cart_id, &inventory::service::Actor::of(user))
+    release_hold(conn, cart_id, &crate::auth::Actor::of(user))
 }

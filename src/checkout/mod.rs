@@ -6,6 +6,9 @@
 //! `expected_total` to send when placing.
 
 pub mod api;
+mod place;
+mod repo;
+mod review;
 pub mod service;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +16,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use std::collections::BTreeMap;
+
+use crate::db::Json;
 use crate::db::schema::checkouts;
 
 /// How long a checkout holds the stock.
@@ -61,12 +67,12 @@ pub struct CheckoutRow {
     pub cart_id: Uuid,
     /// Where it is.
     pub status: CheckoutStatus,
-    /// The lines held (`Vec<CheckoutLine>` as JSON).
-    pub lines: serde_json::Value,
+    /// The lines held.
+    pub lines: Json<Vec<CheckoutLine>>,
     /// The chosen address.
     pub address_id: Option<Uuid>,
     /// The chosen delivery option per seller (`{seller_id: option_id}`).
-    pub deliveries: serde_json::Value,
+    pub deliveries: Json<BTreeMap<Uuid, Uuid>>,
     /// The chosen payment method code.
     pub payment_method: Option<String>,
     /// Gift wrap.
@@ -90,13 +96,14 @@ pub struct CheckoutRow {
 }
 
 impl CheckoutRow {
-    /// The lines held.
-    pub fn lines(&self) -> Vec<CheckoutLine> {
-        serde_json::from_value(self.lines.clone()).unwrap_or_default()
-    }
-
-    /// The chosen option per seller.
-    pub fn deliveries(&self) -> std::collections::HashMap<Uuid, Uuid> {
-        serde_json::from_value(self.deliveries.clone()).unwrap_or_default()
+    /// The gift options and notes, as the orders keep them.
+    pub fn customization(&self) -> crate::orders::Customization {
+        crate::orders::Customization {
+            gift_wrap: self.gift_wrap,
+            gift_message: self.gift_message.clone(),
+            special_instructions: self.special_instructions.clone(),
+            delivery_notes: self.delivery_notes.clone(),
+            package_preferences: self.package_preferences.clone(),
+        }
     }
 }

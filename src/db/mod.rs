@@ -3,6 +3,7 @@
 //! business rules and no queries live here.
 
 pub mod cached;
+mod json;
 pub mod metrics;
 #[expect(
     missing_docs,
@@ -20,6 +21,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::oneshot;
 
 use crate::error::AppError;
+
+pub use json::Json;
 
 /// The migrations, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

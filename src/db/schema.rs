@@ -254,8 +254,9 @@ diesel::table! {
         user_id -> Uuid,
         key -> Text,
         request_hash -> Text,
-        checkout_id -> Uuid,
+        resource_id -> Uuid,
         created_at -> Timestamptz,
+        operation -> Text,
     }
 }
 

@@ -4,6 +4,7 @@
 //! for a cart and an address.
 
 pub mod api;
+pub mod repo;
 pub mod service;
 
 use chrono::{DateTime, Utc};

@@ -8,10 +8,9 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::DeliveryOptionRow;
+use super::{DeliveryOptionRow, repo};
 use crate::auth::{Principal, Role};
 use crate::carts::service::{self as carts, Caller};
-use crate::db::schema::delivery_options as d;
 use crate::error::AppError;
 use crate::money::DualPrice;
 
@@ -23,12 +22,7 @@ pub fn list_for_seller(
     conn: &mut PgConnection,
     seller_id: Uuid,
 ) -> Result<Vec<DeliveryOptionRow>, AppError> {
-    Ok(d::table
-        .filter(d::seller_id.eq(seller_id))
-        .filter(d::active.eq(true))
-        .order((d::base_cost_usd.asc(), d::id.asc()))
-        .select(DeliveryOptionRow::as_select())
-        .load(conn)?)
+    Ok(repo::active_of_seller(conn, seller_id)?)
 }
 
 fn authorize(actor: &Principal, seller_id: Uuid) -> Result<(), AppError> {
@@ -57,7 +51,7 @@ pub fn create(
                 format!("at most {MAX_OPTIONS} options"),
             ));
         }
-        diesel::insert_into(d::table).values(&row).execute(conn)?;
+        repo::insert(conn, &row)?;
         Ok(row)
     })
 }
@@ -70,17 +64,11 @@ pub fn update(
     change: impl FnOnce(&mut DeliveryOptionRow) -> Result<(), AppError>,
 ) -> Result<DeliveryOptionRow, AppError> {
     conn.transaction(|conn| {
-        let mut row: DeliveryOptionRow = d::table
-            .find(id)
-            .select(DeliveryOptionRow::as_select())
-            .for_update()
-            .first(conn)
-            .optional()?
-            .ok_or(AppError::NotFound("delivery option"))?;
+        let mut row = repo::lock(conn, id)?.ok_or(AppError::NotFound("delivery option"))?;
         authorize(actor, row.seller_id)?;
         change(&mut row)?;
         row.updated_at = crate::db::now();
-        diesel::update(d::table.find(id)).set(&row).execute(conn)?;
+        repo::save(conn, &row)?;
         Ok(row)
     })
 }

@@ -91,6 +91,38 @@ impl diesel::expression::ValidGrouping<()> for Publish {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
+/// `pg_notify(CHANNEL, Event::Cart)` for the cart row an `UPDATE carts ..
+/// RETURNING` statement writes, as an SQL expression: the event carries the
+/// version the statement sets, which the caller does not know beforehand
+/// (conversion bumps it in SQL). This module spells the JSON so that it is
+/// exactly `Event::Cart`'s serde form (`{"type":"cart","id":..,"version":..}`).
+#[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
+pub struct PublishCartRow;
+
+impl diesel::expression::Expression for PublishCartRow {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PublishCartRow {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("(pg_notify(");
+        out.push_bind_param::<Text, _>(CHANNEL)?;
+        out.push_sql(
+            ", json_build_object('type', 'cart', 'id', carts.id, 'version', carts.version)::text) IS NOT NULL)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for PublishCartRow {}
+impl<QS> diesel::expression::SelectableExpression<QS> for PublishCartRow {}
+impl diesel::expression::ValidGrouping<()> for PublishCartRow {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// The in-process fan-out of events. The listener thread runs only while
 /// someone subscribes: it starts with the first subscriber and stops after
 /// the last one has gone, so an idle process holds no extra connection.

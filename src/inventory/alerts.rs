@@ -3,7 +3,6 @@
 //! an operator; each raise also goes to the outbox.
 
 use diesel::prelude::*;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::repo::{self, AlertFilter};
@@ -44,14 +43,12 @@ pub(super) fn check_alerts(
             repo::insert_alert(conn, &alert)?;
             outbox::enqueue(
                 conn,
-                "inventory.low_stock",
-                row.product_id,
-                json!({
-                    "alert_id": alert.id,
-                    "product_id": alert.product_id,
-                    "seller_id": alert.seller_id,
-                    "available": alert.available,
-                    "threshold": alert.threshold,
+                &outbox::Message::LowStock(outbox::LowStock {
+                    alert_id: alert.id,
+                    product_id: alert.product_id,
+                    seller_id: alert.seller_id,
+                    available: alert.available,
+                    threshold: alert.threshold,
                 }),
             )?;
         }

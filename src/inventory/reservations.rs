@@ -10,8 +10,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::repo::{self, MAX_ON_HAND};
-use super::service::{Actor, MAX_LINES, MAX_QUANTITY, MAX_TTL_SECONDS, Why, apply};
+use super::service::{MAX_LINES, MAX_QUANTITY, MAX_TTL_SECONDS, Why, apply};
 use super::{MovementReason, OwnerType, ReservationLineRow, ReservationRow, ReservationStatus};
+use crate::auth::Actor;
 use crate::error::{AppError, ErrorCode, FieldError, Shortage};
 
 /// A reservation to make.

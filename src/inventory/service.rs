@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::repo::{self, MAX_ON_HAND, MovementFilter};
 use super::{MovementReason, MovementRow, OwnerType, ReservationRow, StockRow};
-use crate::auth::{Principal, Role};
+use crate::auth::{Actor, Principal, Role};
 use crate::error::{AppError, ErrorCode};
 use crate::pagination::{Cursor, PageRequest};
 
@@ -34,37 +34,6 @@ pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i32 = 100_000_000;
 /// Longest reservation lifetime.
 pub const MAX_TTL_SECONDS: i64 = 7 * 86_400;
-
-/// Who changes stock, as the ledger records it.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// The user, none for jobs.
-    pub user_id: Option<Uuid>,
-    /// `admin`, `seller`, `support`, `customer` or `system`.
-    pub role: &'static str,
-}
-
-impl Actor {
-    /// The actor behind an authenticated caller.
-    pub fn of(p: &Principal) -> Self {
-        let role = [Role::Admin, Role::Seller, Role::Support, Role::Customer]
-            .into_iter()
-            .find(|r| p.has(*r))
-            .map_or("customer", Role::as_str);
-        Self {
-            user_id: Some(p.user_id),
-            role,
-        }
-    }
-
-    /// A background job.
-    pub fn system() -> Self {
-        Self {
-            user_id: None,
-            role: "system",
-        }
-    }
-}
 
 /// Context written into each movement.
 pub(super) struct Why<'a> {

@@ -115,13 +115,13 @@ pub async fn expire_reservations(pool: &DbPool) -> usize {
 
 /// Forgets idempotency keys older than `retention`, batch by batch.
 pub async fn expire_idempotency_keys(pool: &DbPool, retention: Duration) -> usize {
-    use crate::checkout::service::{KEY_EXPIRY_BATCH, expire_idempotency_keys as expire};
+    use crate::idempotency::{EXPIRY_BATCH, expire};
     let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::hours(24));
     drain(
         pool,
-        KEY_EXPIRY_BATCH,
+        EXPIRY_BATCH,
         "forgetting expired idempotency keys",
-        move |c| expire(c, retention, KEY_EXPIRY_BATCH),
+        move |c| expire(c, retention, EXPIRY_BATCH),
     )
     .await
 }

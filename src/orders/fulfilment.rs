@@ -6,13 +6,11 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::OrderRow;
 use super::service::{By, commit_stock, move_order, move_shipping, refused, statuses, visible};
 use super::state::{self, OrderStatus, PaymentStatus, ShippingStatus};
+use super::{OrderRow, repo};
 use crate::auth::Principal;
-use crate::db::schema::orders as o;
 use crate::error::{AppError, ErrorCode, FieldError};
-use crate::inventory::service as inventory;
 
 /// What a seller or operator sends to move the shipment.
 #[derive(Debug, Clone)]
@@ -79,7 +77,7 @@ pub fn update_shipping(
     conn.transaction(|conn| {
         let (order, mover) = visible(conn, viewer, id)?;
         let by = By::caller(viewer, mover);
-        let option = order.delivery_option()?;
+        let option = &order.delivery;
         let courier = option.by_courier();
         let carrier = carrier.or_else(|| option.carrier().map(str::to_string));
         if update.to == ShippingStatus::Shipped && courier {
@@ -113,13 +111,12 @@ pub fn update_shipping(
         };
         let mut row = move_shipping(conn, &order, update.to, by, &why)?;
         if carries && (carrier.is_some() || tracking.is_some()) {
-            row = diesel::update(o::table.find(id))
-                .set((
-                    o::carrier.eq(carrier.clone().or(row.carrier.clone())),
-                    o::tracking_number.eq(tracking.clone().or(row.tracking_number.clone())),
-                ))
-                .returning(OrderRow::as_returning())
-                .get_result(conn)?;
+            row = repo::set_tracking(
+                conn,
+                id,
+                carrier.clone().or(row.carrier.clone()),
+                tracking.clone().or(row.tracking_number.clone()),
+            )?;
         }
         if update.to == ShippingStatus::Preparing && row.status == OrderStatus::PendingPayment {
             // Paid at delivery: dispatching confirms the order and sells its units.
@@ -131,7 +128,7 @@ pub fn update_shipping(
                 system,
                 "dispatch started; paid at delivery",
             )?;
-            commit_stock(conn, &inventory::Actor::of(viewer), &row)?;
+            commit_stock(conn, &crate::auth::Actor::of(viewer), &row)?;
         }
         row = complete_if_done(conn, viewer, row)?;
         Ok(row)

@@ -2,13 +2,12 @@
 //! statuses, seller and a search on the number or product names, newest first
 //! with cursor pagination.
 
-use diesel::prelude::*;
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::state::{OrderStatus, PaymentStatus, ShippingStatus};
-use super::{OrderItemRow, OrderRow};
+use super::{OrderItemRow, OrderRow, repo};
 use crate::auth::Principal;
-use crate::db::schema::{order_items as i, orders as o};
 use crate::error::AppError;
 
 /// An order and its lines.
@@ -66,9 +65,19 @@ pub fn list(
     viewer: &Principal,
     f: &OrderFilter,
 ) -> Result<(Vec<OrderWithItems>, Option<String>), AppError> {
-    let mut q = o::table.select(OrderRow::as_select()).into_boxed();
+    let mut q = repo::ListQuery {
+        seller_id: f.seller_id,
+        created_from: f.created_from,
+        created_to: f.created_to,
+        status: f.status,
+        payment_status: f.payment_status,
+        shipping_status: f.shipping_status,
+        before_id: f.page.after.as_ref().map(|a| a.id),
+        limit: f.page.fetch(),
+        ..repo::ListQuery::default()
+    };
     match f.view {
-        View::Buyer => q = q.filter(o::user_id.eq(viewer.user_id)),
+        View::Buyer => q.user_id = Some(viewer.user_id),
         View::Seller => {
             let seller = viewer
                 .acting_seller()
@@ -76,31 +85,13 @@ pub fn list(
             if f.seller_id.is_some_and(|s| s != seller) {
                 return Err(AppError::forbidden("sellers see only their own orders"));
             }
-            q = q.filter(o::seller_id.eq(seller));
+            q.seller_id = Some(seller);
         }
         View::All => {
             if !viewer.is_operator() {
                 return Err(AppError::forbidden("only operators see every order"));
             }
         }
-    }
-    if let Some(s) = f.seller_id {
-        q = q.filter(o::seller_id.eq(s));
-    }
-    if let Some(t) = f.created_from {
-        q = q.filter(o::created_at.ge(t));
-    }
-    if let Some(t) = f.created_to {
-        q = q.filter(o::created_at.lt(t));
-    }
-    if let Some(s) = f.status {
-        q = q.filter(o::status.eq(s));
-    }
-    if let Some(s) = f.payment_status {
-        q = q.filter(o::payment_status.eq(s));
-    }
-    if let Some(s) = f.shipping_status {
-        q = q.filter(o::shipping_status.eq(s));
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let upper = text.to_uppercase();
@@ -109,20 +100,9 @@ pub fn list(
         } else {
             format!("CN-{upper}")
         };
-        let number_prefix = format!("{}%", crate::db::escape_like(&number));
-        let in_items = i::table
-            .filter(i::order_id.eq(o::id))
-            .filter(i::name.ilike(format!("%{}%", crate::db::escape_like(text))));
-        q = q.filter(
-            o::number
-                .like(number_prefix)
-                .or(diesel::dsl::exists(in_items)),
-        );
+        q.number_prefix_or_item = Some((number, text.to_string()));
     }
-    if let Some(after) = &f.page.after {
-        q = q.filter(o::id.lt(after.id));
-    }
-    let rows: Vec<OrderRow> = q.order(o::id.desc()).limit(f.page.fetch()).load(conn)?;
+    let rows = repo::list(conn, &q)?;
     let (rows, next) = f.page.finish(rows, |r| crate::pagination::Cursor {
         key: None,
         id: r.id,
@@ -130,12 +110,7 @@ pub fn list(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut items: std::collections::HashMap<Uuid, Vec<OrderItemRow>> =
         std::collections::HashMap::new();
-    for item in i::table
-        .filter(i::order_id.eq_any(&ids))
-        .order(i::id.asc())
-        .select(OrderItemRow::as_select())
-        .load::<OrderItemRow>(conn)?
-    {
+    for item in repo::items_of_many(conn, &ids)? {
         items.entry(item.order_id).or_default().push(item);
     }
     Ok((

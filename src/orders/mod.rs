@@ -5,7 +5,9 @@
 pub mod api;
 mod fulfilment;
 mod lists;
+mod open;
 mod payments;
+pub mod repo;
 pub mod service;
 pub mod state;
 
@@ -14,6 +16,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::db::Json;
 use crate::db::schema::{order_history, order_items, orders};
 use crate::money::DualPrice;
 use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
@@ -80,7 +83,38 @@ pub struct DeliverySnapshot {
     pub max_days: i32,
 }
 
+impl AddressSnapshot {
+    /// The buyer's address as it is now.
+    pub fn of(a: &crate::addresses::AddressRow) -> Self {
+        Self {
+            recipient: a.recipient.clone(),
+            phone: a.phone.clone(),
+            national_id: a.national_id.clone(),
+            state: a.state.clone(),
+            municipality: a.municipality.clone(),
+            city: a.city.clone(),
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            reference_point: a.reference_point.clone(),
+            latitude: a.latitude,
+            longitude: a.longitude,
+        }
+    }
+}
+
 impl DeliverySnapshot {
+    /// The seller's option as it is now.
+    pub fn of(o: &crate::delivery::DeliveryOptionRow) -> Self {
+        Self {
+            option_id: o.id,
+            kind: o.kind,
+            name: o.name.clone(),
+            carrier: o.carrier.clone(),
+            min_days: o.min_days,
+            max_days: o.max_days,
+        }
+    }
+
     /// A national courier (to an office or the door): shipping needs a
     /// carrier and a tracking number.
     pub fn by_courier(&self) -> bool {
@@ -104,8 +138,7 @@ pub struct OrderRow {
     /// Order id.
     pub id: Uuid,
     /// Short human number for phone and WhatsApp support (`CN-001001`),
-    /// drawn by the database when the order is inserted.
-    #[diesel(skip_insertion)]
+    /// drawn from the database's sequence by the statement that opens it.
     pub number: String,
     /// The checkout it came from (orders of one checkout share it).
     pub checkout_id: Uuid,
@@ -145,13 +178,12 @@ pub struct OrderRow {
     pub rate_id: Uuid,
     /// Its value.
     pub rate: Decimal,
-    /// The delivery address as it was (JSON).
-    pub address: serde_json::Value,
-    /// The delivery option as it was (JSON).
-    pub delivery: serde_json::Value,
-    /// Gift options and notes (JSON: `gift_wrap`, `gift_message`,
-    /// `special_instructions`, `delivery_notes`, `package_preferences`).
-    pub customization: serde_json::Value,
+    /// The delivery address as it was.
+    pub address: Json<AddressSnapshot>,
+    /// The delivery option as it was.
+    pub delivery: Json<DeliverySnapshot>,
+    /// Gift options and notes.
+    pub customization: Json<Customization>,
     /// The stock held for it.
     pub reservation_id: Uuid,
     /// Unpaid orders are cancelled after this.
@@ -164,15 +196,6 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
     /// When last changed.
     pub updated_at: DateTime<Utc>,
-}
-
-impl OrderRow {
-    /// The delivery option frozen at placement; a snapshot that does not
-    /// decode is a broken invariant (500 with the cause in the log), never
-    /// read as empty.
-    pub fn delivery_option(&self) -> Result<DeliverySnapshot, crate::error::AppError> {
-        serde_json::from_value(self.delivery.clone()).map_err(crate::error::AppError::internal)
-    }
 }
 
 impl OrderRow {
@@ -238,28 +261,4 @@ pub struct HistoryRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A payment the buyer reported.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = crate::db::schema::payment_submissions, check_for_backend(diesel::pg::Pg))]
-pub struct PaymentSubmissionRow {
-    /// Submission id.
-    pub id: Uuid,
-    /// The order.
-    pub order_id: Uuid,
-    /// The method's code.
-    pub method: String,
-    /// What the buyer sent (bank, phone, national id, reference, sender, date).
-    pub details: serde_json::Value,
-    /// The paying bank, normalised.
-    pub bank: String,
-    /// The reference or confirmation code.
-    pub reference: String,
-    /// Another order that already used this reference with the same method and bank.
-    pub duplicate_of: Option<Uuid>,
-    /// `submitted`, `verified` or `rejected`.
-    pub status: String,
-    /// Why it was rejected.
-    pub reason: String,
-    /// When reported.
-    pub created_at: DateTime<Utc>,
-}
+pub use crate::payments::PaymentSubmissionRow;

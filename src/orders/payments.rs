@@ -6,16 +6,16 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::OrderRow;
 use super::fulfilment::complete_if_done;
 use super::service::{
     By, commit_stock, method_of, move_order, move_payment, refused, statuses, visible,
 };
 use super::state::{self, Mover, OrderStatus, PaymentStatus};
+use super::{OrderRow, PaymentSubmissionRow, repo};
 use crate::auth::Principal;
-use crate::db::schema::orders as o;
 use crate::error::{AppError, ErrorCode, FieldError};
 use crate::inventory::service as inventory;
+use crate::payments::repo as payments;
 
 /// What a buyer sends for a manual payment.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +43,6 @@ pub fn submit_payment(
     id: Uuid,
     report: PaymentReport,
 ) -> Result<OrderRow, AppError> {
-    use crate::db::schema::payment_submissions as p;
     use crate::payments::MethodCode;
     conn.transaction(|conn| {
         let (order, mover) = visible(conn, viewer, id)?;
@@ -63,21 +62,47 @@ pub fn submit_payment(
         let mut national_id = None;
         match method {
             MethodCode::PagoMovil => {
-                need("bank", report.bank.as_deref().is_some_and(|b| !b.trim().is_empty()));
-                match report.phone.as_deref().map(crate::addresses::venezuela::phone_e164) {
+                need(
+                    "bank",
+                    report.bank.as_deref().is_some_and(|b| !b.trim().is_empty()),
+                );
+                match report
+                    .phone
+                    .as_deref()
+                    .map(crate::addresses::venezuela::phone_e164)
+                {
                     Some(Ok(p)) => phone = Some(p),
-                    _ => errors.push(FieldError::new("phone", "must be the paying Venezuelan phone")),
+                    _ => errors.push(FieldError::new(
+                        "phone",
+                        "must be the paying Venezuelan phone",
+                    )),
                 }
-                match report.national_id.as_deref().map(crate::addresses::venezuela::national_id) {
+                match report
+                    .national_id
+                    .as_deref()
+                    .map(crate::addresses::venezuela::national_id)
+                {
                     Some(Ok(n)) => national_id = Some(n),
-                    _ => errors.push(FieldError::new("national_id", "must be the payer's cédula or RIF")),
+                    _ => errors.push(FieldError::new(
+                        "national_id",
+                        "must be the payer's cédula or RIF",
+                    )),
                 }
             }
             MethodCode::BankTransfer => {
-                need("bank", report.bank.as_deref().is_some_and(|b| !b.trim().is_empty()));
+                need(
+                    "bank",
+                    report.bank.as_deref().is_some_and(|b| !b.trim().is_empty()),
+                );
                 need("paid_on", report.paid_on.is_some());
             }
-            MethodCode::Zelle => need("sender", report.sender.as_deref().is_some_and(|s| !s.trim().is_empty())),
+            MethodCode::Zelle => need(
+                "sender",
+                report
+                    .sender
+                    .as_deref()
+                    .is_some_and(|s| !s.trim().is_empty()),
+            ),
             MethodCode::CashUsd | MethodCode::Card => {
                 return Err(AppError::conflict(
                     ErrorCode::InvalidTransition,
@@ -92,41 +117,51 @@ pub fn submit_payment(
                 errors,
             });
         }
-        let bank = report.bank.clone().unwrap_or_default().trim().to_uppercase();
+        let bank = report
+            .bank
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_uppercase();
         let key = crate::payments::service::reference_key(&reference);
         // One reference at a time: a second report of the same reference
         // waits for the first to commit and then sees it (read, then insert).
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 42)) IS NULL AS done")
-            .bind::<diesel::sql_types::Text, _>(format!("{method}|{bank}|{key}"))
-            .get_result::<crate::db::Done>(conn)?;
-        let duplicate_of: Option<Uuid> = p::table
-            .filter(p::method.eq(method.as_str()))
-            .filter(p::bank.eq(&bank))
-            .filter(p::reference_key.eq(&key))
-            .filter(p::order_id.ne(order.id))
-            .select(p::order_id)
-            .first(conn)
-            .optional()?;
+        payments::lock_reference(conn, &format!("{method}|{bank}|{key}"))?;
+        let duplicate_of = payments::reference_used_by(conn, method, &bank, &key, order.id)?;
         let by = By::caller(viewer, mover);
-        let updated = move_payment(conn, &order, PaymentStatus::AwaitingVerification, by, "payment reported")?;
+        let updated = move_payment(
+            conn,
+            &order,
+            PaymentStatus::AwaitingVerification,
+            by,
+            "payment reported",
+        )?;
         // The units stay held while the seller checks the payment.
-        inventory::hold_at_least_until(conn, order.reservation_id, crate::db::now() + chrono::Duration::hours(VERIFICATION_WINDOW_HOURS))?;
-        diesel::insert_into(p::table)
-            .values((
-                p::id.eq(Uuid::now_v7()),
-                p::order_id.eq(order.id),
-                p::method.eq(method.as_str()),
-                p::details.eq(serde_json::json!({
-                    "bank": bank, "phone": phone, "national_id": national_id, "reference": reference,
-                    "sender": report.sender, "paid_on": report.paid_on,
-                })),
-                p::bank.eq(&bank),
-                p::reference.eq(&reference),
-                p::reference_key.eq(&key),
-                p::duplicate_of.eq(duplicate_of),
-                p::created_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
+        inventory::hold_at_least_until(
+            conn,
+            order.reservation_id,
+            crate::db::now() + chrono::Duration::hours(VERIFICATION_WINDOW_HOURS),
+        )?;
+        let details = serde_json::json!({
+            "bank": bank, "phone": phone, "national_id": national_id, "reference": reference,
+            "sender": report.sender, "paid_on": report.paid_on,
+        });
+        payments::insert_submission(
+            conn,
+            &PaymentSubmissionRow {
+                id: Uuid::now_v7(),
+                order_id: order.id,
+                method: method.as_str().into(),
+                details,
+                bank,
+                reference,
+                reference_key: key,
+                duplicate_of,
+                status: "submitted".into(),
+                reason: String::new(),
+                created_at: crate::db::now(),
+            },
+        )?;
         Ok(updated)
     })
 }
@@ -158,17 +193,7 @@ fn settle_submission(
     status: &str,
     reason: &str,
 ) -> Result<(), AppError> {
-    use diesel::sql_types::{Text, Uuid as SqlUuid};
-    diesel::sql_query(
-        "UPDATE payment_submissions SET status = $2, reason = $3
-         WHERE id = (SELECT id FROM payment_submissions
-                     WHERE order_id = $1 AND status = 'submitted' ORDER BY id DESC LIMIT 1)",
-    )
-    .bind::<SqlUuid, _>(order_id)
-    .bind::<Text, _>(status)
-    .bind::<Text, _>(reason)
-    .execute(conn)?;
-    Ok(())
+    Ok(payments::settle_latest(conn, order_id, status, reason)?)
 }
 
 /// The seller or an operator confirms the payment: paid, the held stock is
@@ -188,7 +213,7 @@ pub fn verify_payment(
         }
         let by = By::caller(viewer, mover);
         let paid = move_payment(conn, &order, PaymentStatus::Paid, by, "payment verified")?;
-        commit_stock(conn, &inventory::Actor::of(viewer), &order)?;
+        commit_stock(conn, &crate::auth::Actor::of(viewer), &order)?;
         settle_submission(conn, id, "verified", "")?;
         let system = By::automatic(viewer);
         move_order(
@@ -227,10 +252,7 @@ pub fn reject_payment(
         // The buyer gets time to report again before the unpaid-order job cancels.
         let grace = crate::db::now() + chrono::Duration::hours(RESUBMIT_GRACE_HOURS);
         if failed.payment_due_at < grace {
-            failed = diesel::update(o::table.find(id))
-                .set(o::payment_due_at.eq(grace))
-                .returning(OrderRow::as_returning())
-                .get_result(conn)?;
+            failed = repo::set_payment_due(conn, id, grace)?;
         }
         inventory::hold_at_least_until(conn, failed.reservation_id, failed.payment_due_at)?;
         settle_submission(conn, id, "rejected", reason.trim())?;
@@ -266,7 +288,6 @@ pub fn collect_payment(
     id: Uuid,
     collection: Collection,
 ) -> Result<OrderRow, AppError> {
-    use crate::db::schema::payment_submissions as p;
     use crate::payments::Currency;
     let collected_by = collection.collected_by.trim().to_string();
     if collected_by.is_empty() {
@@ -306,20 +327,26 @@ pub fn collect_payment(
             by,
             "collected at delivery",
         )?;
-        diesel::insert_into(p::table)
-            .values((
-                p::id.eq(Uuid::now_v7()),
-                p::order_id.eq(order.id),
-                p::method.eq(method.as_str()),
-                p::details.eq(serde_json::json!({
-                    "amount": collection.amount.to_string(), "currency": currency.as_str(),
-                    "collected_by": collected_by, "note": collection.note.trim(),
-                })),
-                p::reference.eq(""),
-                p::status.eq("verified"),
-                p::created_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
+        let details = serde_json::json!({
+            "amount": collection.amount.to_string(), "currency": currency.as_str(),
+            "collected_by": collected_by, "note": collection.note.trim(),
+        });
+        payments::insert_submission(
+            conn,
+            &PaymentSubmissionRow {
+                id: Uuid::now_v7(),
+                order_id: order.id,
+                method: method.as_str().into(),
+                details,
+                bank: String::new(),
+                reference: String::new(),
+                reference_key: String::new(),
+                duplicate_of: None,
+                status: "verified".into(),
+                reason: String::new(),
+                created_at: crate::db::now(),
+            },
+        )?;
         complete_if_done(conn, viewer, paid)
     })
 }
@@ -329,10 +356,5 @@ pub fn submissions(
     conn: &mut PgConnection,
     order_id: Uuid,
 ) -> Result<Vec<super::PaymentSubmissionRow>, AppError> {
-    use crate::db::schema::payment_submissions as p;
-    Ok(p::table
-        .filter(p::order_id.eq(order_id))
-        .order(p::id.asc())
-        .select(super::PaymentSubmissionRow::as_select())
-        .load(conn)?)
+    Ok(payments::submissions_of(conn, order_id)?)
 }

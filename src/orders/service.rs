@@ -9,72 +9,23 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::state::{self, Mover, OrderStatus, PaymentStatus, Refusal, ShippingStatus, Statuses};
-use super::{HistoryRow, OrderItemRow, OrderRow};
-use crate::auth::Principal;
-use crate::db::cached::CachedExt;
-use crate::db::schema::{order_history as h, order_items as i, orders as o};
+use super::{HistoryRow, OrderItemRow, OrderRow, repo};
+use crate::auth::{Actor, Principal};
 use crate::error::{AppError, ErrorCode};
 use crate::inventory::service as inventory;
+use crate::outbox::{self, Message};
 
 pub use super::fulfilment::{ShippingUpdate, update_shipping};
 pub use super::lists::{OrderFilter, OrderWithItems, View, default_view, list};
+pub use super::open::{NewOrder, NewOrderLine, Opening, open};
 pub use super::payments::{
     Collection, PaymentReport, RESUBMIT_GRACE_HOURS, VERIFICATION_WINDOW_HOURS, collect_payment,
     reject_payment, submissions, submit_payment, verify_payment,
 };
 
-/// Writes an order with its lines, its opening history rows and its
-/// `order.placed` outbox event in one statement (placement's hot path);
-/// returns the order number the database drew. The rows travel as JSON and
-/// are expanded into each table's own row type, so the columns cannot drift.
-pub fn insert(
-    conn: &mut PgConnection,
-    order: &OrderRow,
-    items: &[OrderItemRow],
-    history: &[HistoryRow],
-    event: serde_json::Value,
-) -> Result<String, AppError> {
-    use diesel::sql_types::{Jsonb, Text, Timestamptz, Uuid as SqlUuid};
-    #[derive(QueryableByName)]
-    struct Number {
-        #[diesel(sql_type = Text)]
-        number: String,
-    }
-    let json = |v: serde_json::Result<serde_json::Value>| v.map_err(AppError::internal);
-    let row: Number = diesel::sql_query(
-        "WITH o AS (
-             INSERT INTO orders
-             SELECT * FROM jsonb_populate_record(NULL::orders, $1 || jsonb_build_object(
-                 'number', 'CN-' || lpad(nextval('order_number_seq')::text, 6, '0')))
-             RETURNING id, number
-         ), i AS (
-             INSERT INTO order_items SELECT * FROM jsonb_populate_recordset(NULL::order_items, $2)
-         ), h AS (
-             INSERT INTO order_history SELECT * FROM jsonb_populate_recordset(NULL::order_history, $3)
-         ), x AS (
-             INSERT INTO outbox (id, topic, aggregate_id, payload, created_at, available_at)
-             SELECT $4, 'order.placed', o.id, $5 || jsonb_build_object('number', o.number), $6, $6 FROM o
-         )
-         SELECT number FROM o",
-    )
-    .bind::<Jsonb, _>(json(serde_json::to_value(order))?)
-    .bind::<Jsonb, _>(json(serde_json::to_value(items))?)
-    .bind::<Jsonb, _>(json(serde_json::to_value(history))?)
-    .bind::<SqlUuid, _>(Uuid::now_v7())
-    .bind::<Jsonb, _>(event)
-    .bind::<Timestamptz, _>(crate::db::now())
-    .cached()
-    .get_result(conn)?;
-    Ok(row.number)
-}
-
 /// The orders of a checkout, by seller.
 pub fn of_checkout(conn: &mut PgConnection, checkout_id: Uuid) -> Result<Vec<OrderRow>, AppError> {
-    Ok(o::table
-        .filter(o::checkout_id.eq(checkout_id))
-        .order(o::seller_id.asc())
-        .select(OrderRow::as_select())
-        .load(conn)?)
+    Ok(repo::of_checkout(conn, checkout_id)?)
 }
 
 /// An order with its lines and history, for its buyer, its seller or an
@@ -85,12 +36,8 @@ pub fn get(
     id: Uuid,
 ) -> Result<(OrderRow, Vec<OrderItemRow>, Vec<HistoryRow>), AppError> {
     let (order, _) = visible(conn, viewer, id)?;
-    let items = i::table
-        .filter(i::order_id.eq(id))
-        .order(i::id.asc())
-        .select(OrderItemRow::as_select())
-        .load(conn)?;
-    Ok((order, items, history_of(conn, id)?))
+    let items = repo::items_of(conn, id)?;
+    Ok((order, items, repo::history_of(conn, id)?))
 }
 
 /// An order's status history, oldest first, for whoever may see the order.
@@ -100,15 +47,7 @@ pub fn timeline(
     id: Uuid,
 ) -> Result<Vec<HistoryRow>, AppError> {
     visible(conn, viewer, id)?;
-    history_of(conn, id)
-}
-
-fn history_of(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryRow>, AppError> {
-    Ok(h::table
-        .filter(h::order_id.eq(id))
-        .order(h::id.asc())
-        .select(HistoryRow::as_select())
-        .load(conn)?)
+    Ok(repo::history_of(conn, id)?)
 }
 
 pub(super) fn method_of(o: &OrderRow) -> Option<crate::payments::MethodCode> {
@@ -137,7 +76,7 @@ pub fn mover_of(viewer: &Principal, o: &OrderRow) -> Option<Mover> {
     }
 }
 
-fn source(m: Mover) -> &'static str {
+pub(super) fn source(m: Mover) -> &'static str {
     match m {
         Mover::Buyer => "buyer",
         Mover::Seller => "seller",
@@ -157,20 +96,6 @@ pub(super) fn refused(r: Refusal, what: &str) -> AppError {
     }
 }
 
-/// Sets the order's lines to the status its statuses imply (one statement,
-/// touching only lines that differ).
-fn sync_items(conn: &mut PgConnection, o: &OrderRow) -> Result<(), AppError> {
-    let want = state::item_status(statuses(o));
-    diesel::update(
-        i::table
-            .filter(i::order_id.eq(o.id))
-            .filter(i::status.ne(want)),
-    )
-    .set(i::status.eq(want))
-    .execute(conn)?;
-    Ok(())
-}
-
 fn lost_race() -> AppError {
     AppError::conflict(
         ErrorCode::InvalidTransition,
@@ -178,16 +103,16 @@ fn lost_race() -> AppError {
     )
 }
 
-/// Who makes a move, as the history records it.
+/// Who makes a move and in which part: the acting user (the one `Actor`
+/// type), how they relate to the order, and whether an admin sets the
+/// status outside the table (history source `override`).
 #[derive(Debug, Clone, Copy)]
 pub struct By {
-    /// The user (none for jobs).
-    pub user: Option<Uuid>,
-    /// Their role from the token (`customer`, `seller`, `admin`, `support`), or `system`.
-    pub role: &'static str,
+    /// Who acts.
+    pub actor: Actor,
     /// How they relate to the order.
     pub mover: Mover,
-    /// An admin setting a status outside the table (history source `override`).
+    /// An admin setting a status outside the table.
     pub overriding: bool,
 }
 
@@ -195,8 +120,7 @@ impl By {
     /// A caller acting in `mover`'s place.
     pub fn caller(viewer: &Principal, mover: Mover) -> Self {
         Self {
-            user: Some(viewer.user_id),
-            role: inventory::Actor::of(viewer).role,
+            actor: Actor::of(viewer),
             mover,
             overriding: false,
         }
@@ -205,21 +129,24 @@ impl By {
     /// A move that follows from the caller's (completion on delivery,
     /// processing on verification): recorded as `system`, with the caller.
     pub fn automatic(viewer: &Principal) -> Self {
-        Self {
-            user: Some(viewer.user_id),
-            role: inventory::Actor::of(viewer).role,
-            mover: Mover::System,
-            overriding: false,
-        }
+        Self::caller(viewer, Mover::System)
     }
 
     /// A background job.
     pub fn system() -> Self {
         Self {
-            user: None,
-            role: "system",
+            actor: Actor::system(),
             mover: Mover::System,
             overriding: false,
+        }
+    }
+
+    /// An admin setting a status outside the table.
+    pub fn overriding(viewer: &Principal) -> Self {
+        Self {
+            actor: Actor::of(viewer),
+            mover: Mover::Operator,
+            overriding: true,
         }
     }
 }
@@ -243,65 +170,31 @@ fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), Ap
         by,
         reason,
     } = c;
-    use diesel::sql_types::{Jsonb, Timestamptz, Uuid as SqlUuid};
-    let now = crate::db::now();
     let row = HistoryRow {
         id: Uuid::now_v7(),
         order_id: o.id,
         field: field.into(),
         from_value: Some(from.into()),
         to_value: to.into(),
-        actor_id: by.user,
-        actor_role: by.role.into(),
+        actor_id: by.actor.user_id,
+        actor_role: by.actor.role.into(),
         source: if by.overriding {
             "override".into()
         } else {
             source(by.mover).into()
         },
         reason: reason.into(),
-        created_at: now,
+        created_at: crate::db::now(),
     };
-    diesel::sql_query(
-        "WITH h AS (
-             INSERT INTO order_history SELECT * FROM jsonb_populate_record(NULL::order_history, $1)
-         )
-         INSERT INTO outbox (id, topic, aggregate_id, payload, created_at, available_at)
-         VALUES ($2, 'order.status_changed', $3, $4, $5, $5)
-         RETURNING id",
-    )
-    .bind::<Jsonb, _>(serde_json::to_value(&row).map_err(AppError::internal)?)
-    .bind::<SqlUuid, _>(Uuid::now_v7())
-    .bind::<SqlUuid, _>(o.id)
-    .bind::<Jsonb, _>(serde_json::json!({"order_id": o.id, "number": o.number, "field": field, "from": from, "to": to}))
-    .bind::<Timestamptz, _>(now)
-    .cached()
-    .get_result::<crate::db::Done>(conn)?;
-    Ok(())
-}
-
-/// The order row, only while all three statuses are still the ones read in
-/// `o`: every check of the transition table reads all three (cancelling
-/// depends on the shipping, shipping on the payment), so a move's update is
-/// conditional on all of them, and of two concurrent moves from one state
-/// exactly one matches a row.
-type AsRead = diesel::dsl::Filter<
-    diesel::dsl::Find<o::table, Uuid>,
-    diesel::dsl::And<
-        diesel::dsl::And<
-            diesel::dsl::Eq<o::status, OrderStatus>,
-            diesel::dsl::Eq<o::payment_status, PaymentStatus>,
-        >,
-        diesel::dsl::Eq<o::shipping_status, ShippingStatus>,
-    >,
->;
-
-fn as_read(o: &OrderRow) -> AsRead {
-    o::table.find(o.id).filter(
-        o::status
-            .eq(o.status)
-            .and(o::payment_status.eq(o.payment_status))
-            .and(o::shipping_status.eq(o.shipping_status)),
-    )
+    let event = Message::OrderStatusChanged(outbox::StatusChanged {
+        order_id: o.id,
+        number: o.number.clone(),
+        field: field.into(),
+        from: from.into(),
+        to: to.into(),
+    });
+    let event = event.row().map_err(AppError::internal)?;
+    Ok(repo::record(conn, &row, &event)?)
 }
 
 /// Applies a move's conditional update (`None` when the order changed
@@ -314,8 +207,9 @@ fn apply_move(
     updated: QueryResult<Option<OrderRow>>,
 ) -> Result<OrderRow, AppError> {
     let row = updated?.ok_or_else(lost_race)?;
-    if state::item_status(statuses(&row)) != state::item_status(statuses(o)) {
-        sync_items(conn, &row)?;
+    let want = state::item_status(statuses(&row));
+    if want != state::item_status(statuses(o)) {
+        repo::set_items_status(conn, row.id, want)?;
     }
     record(conn, o, change)?;
     Ok(row)
@@ -335,11 +229,7 @@ pub fn move_order(
         state::check_order(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("become {to}")))?;
     }
-    let updated = diesel::update(as_read(o))
-        .set((o::status.eq(to), o::updated_at.eq(crate::db::now())))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .optional();
+    let updated = repo::set_status(conn, o, to);
     apply_move(
         conn,
         o,
@@ -366,11 +256,7 @@ pub fn move_payment(
         state::check_payment(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("set the payment to {to}")))?;
     }
-    let updated = diesel::update(as_read(o))
-        .set((o::payment_status.eq(to), o::updated_at.eq(crate::db::now())))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .optional();
+    let updated = repo::set_payment_status(conn, o, to);
     apply_move(
         conn,
         o,
@@ -397,14 +283,7 @@ pub fn move_shipping(
         state::check_shipping(statuses(o), to, by.mover)
             .map_err(|r| refused(r, &format!("set the shipping to {to}")))?;
     }
-    let updated = diesel::update(as_read(o))
-        .set((
-            o::shipping_status.eq(to),
-            o::updated_at.eq(crate::db::now()),
-        ))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .optional();
+    let updated = repo::set_shipping_status(conn, o, to);
     apply_move(
         conn,
         o,
@@ -424,12 +303,7 @@ pub(super) fn visible(
     viewer: &Principal,
     id: Uuid,
 ) -> Result<(OrderRow, Mover), AppError> {
-    let order: OrderRow = o::table
-        .find(id)
-        .select(OrderRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("order"))?;
+    let order = repo::find(conn, id)?.ok_or(AppError::NotFound("order"))?;
     let mover = mover_of(viewer, &order).ok_or(AppError::NotFound("order"))?;
     Ok((order, mover))
 }
@@ -453,7 +327,7 @@ pub fn cancel(
         }
         let by = By::caller(viewer, mover);
         let cancelled = move_order(conn, &order, OrderStatus::Cancelled, by, reason.trim())?;
-        unwind_stock(conn, &inventory::Actor::of(viewer), &order)?;
+        unwind_stock(conn, &crate::auth::Actor::of(viewer), &order)?;
         Ok(cancelled)
     })
 }
@@ -462,7 +336,7 @@ pub fn cancel(
 /// return on hand (a `return` movement per line). Ended holds need nothing.
 fn unwind_stock(
     conn: &mut PgConnection,
-    actor: &inventory::Actor,
+    actor: &crate::auth::Actor,
     order: &OrderRow,
 ) -> Result<(), AppError> {
     use crate::inventory::{MovementReason, OwnerType, ReservationStatus};
@@ -472,11 +346,7 @@ fn unwind_stock(
             inventory::end(conn, actor, reservation.id, inventory::Outcome::Release)?;
         }
         ReservationStatus::Committed => {
-            let items: Vec<OrderItemRow> = i::table
-                .filter(i::order_id.eq(order.id))
-                .select(OrderItemRow::as_select())
-                .load(conn)?;
-            for item in items {
+            for item in repo::items_of(conn, order.id)? {
                 inventory::change_on_hand(
                     conn,
                     actor,
@@ -499,7 +369,7 @@ fn unwind_stock(
 /// sold at once, or 409 `insufficient_stock` when they are gone.
 pub(super) fn commit_stock(
     conn: &mut PgConnection,
-    actor: &inventory::Actor,
+    actor: &crate::auth::Actor,
     order: &OrderRow,
 ) -> Result<(), AppError> {
     use crate::inventory::{OwnerType, ReservationStatus};
@@ -515,10 +385,10 @@ pub(super) fn commit_stock(
         }
         ReservationStatus::Committed => {}
         _ => {
-            let lines: Vec<(Uuid, i32)> = i::table
-                .filter(i::order_id.eq(order.id))
-                .select((i::product_id, i::quantity))
-                .load(conn)?;
+            let lines: Vec<(Uuid, i32)> = repo::items_of(conn, order.id)?
+                .iter()
+                .map(|i| (i.product_id, i.quantity))
+                .collect();
             let (again, _) = inventory::reserve(
                 conn,
                 actor,
@@ -530,9 +400,7 @@ pub(super) fn commit_stock(
                 },
             )?;
             inventory::end(conn, actor, again.id, inventory::Outcome::Commit)?;
-            diesel::update(o::table.find(order.id))
-                .set(o::reservation_id.eq(again.id))
-                .execute(conn)?;
+            repo::set_reservation(conn, order.id, again.id)?;
         }
     }
     Ok(())
@@ -578,12 +446,7 @@ pub fn override_status(
                 "a cancelled order is not reopened; its stock was released",
             ));
         }
-        let by = By {
-            user: Some(viewer.user_id),
-            role: inventory::Actor::of(viewer).role,
-            mover: Mover::Operator,
-            overriding: true,
-        };
+        let by = By::overriding(viewer);
         let same = |a: &str, b: &str| {
             if a == b {
                 Err(AppError::conflict(
@@ -608,7 +471,7 @@ pub fn override_status(
                 move_shipping(conn, &order, to, by, reason)?
             }
         };
-        let actor = inventory::Actor::of(viewer);
+        let actor = crate::auth::Actor::of(viewer);
         if row.status == OrderStatus::Cancelled {
             unwind_stock(conn, &actor, &order)?;
         } else if row.payment_status == PaymentStatus::Paid
@@ -628,17 +491,8 @@ pub const UNPAID_BATCH: i64 = 100;
 /// payment waiting for verification, releasing their stock; returns how many.
 pub fn expire_unpaid(conn: &mut PgConnection, batch: i64) -> Result<usize, AppError> {
     conn.transaction(|conn| {
-        let due: Vec<OrderRow> = o::table
-            .filter(o::status.eq(OrderStatus::PendingPayment))
-            .filter(o::payment_status.eq_any([PaymentStatus::Pending, PaymentStatus::Failed]))
-            .filter(o::payment_due_at.le(crate::db::now()))
-            .order(o::payment_due_at.asc())
-            .limit(batch)
-            .for_update()
-            .skip_locked()
-            .select(OrderRow::as_select())
-            .load(conn)?;
-        let system = inventory::Actor::system();
+        let due = repo::claim_unpaid(conn, batch)?;
+        let system = crate::auth::Actor::system();
         for order in &due {
             let why = if statuses(order).on_delivery {
                 "not dispatched within the window"

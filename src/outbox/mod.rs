@@ -1,15 +1,34 @@
 //! The outbox: events written in the same transaction as the change they
 //! describe, delivered at least once by a job (notifications come later).
-//! Domains call `enqueue`; nothing here sends anything.
+//! This module owns every outbox row: the topics, each message's payload,
+//! and the insert. Domains build a `Message` and either `enqueue` it or,
+//! inside one of their combined statements, insert the `OutboxRow` that
+//! `Message::row` makes (`INSERT INTO outbox SELECT * FROM
+//! jsonb_populate_record(NULL::outbox, $n)`), so no domain spells the
+//! outbox's columns or a payload.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::schema::outbox;
 
+crate::text_enum! {
+    /// What happened, as the outbox's `topic` column stores it.
+    pub enum Topic {
+        /// A checkout placed an order (one per seller).
+        OrderPlaced = "order.placed",
+        /// One of an order's three statuses moved.
+        OrderStatusChanged = "order.status_changed",
+        /// A product's available stock fell to its threshold.
+        LowStock = "inventory.low_stock",
+    }
+}
+
 /// An event waiting for delivery.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
 pub struct OutboxRow {
     /// Event id.
@@ -32,26 +51,115 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-/// Writes an event in the caller's transaction.
-pub fn enqueue(
-    conn: &mut PgConnection,
-    topic: &str,
-    aggregate_id: Uuid,
-    payload: serde_json::Value,
-) -> QueryResult<()> {
-    let now = crate::db::now();
-    diesel::insert_into(outbox::table)
-        .values(&OutboxRow {
+/// `order.placed`: one seller's order of a checkout. The payload also
+/// carries the order's `number` (`CN-000123`), which the database draws in
+/// the statement that writes the order and this event
+/// (`orders::repo::insert_opened`), so it is added there.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderPlaced {
+    /// The order.
+    pub order_id: Uuid,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// The seller.
+    pub seller_id: Uuid,
+    /// The total in USD.
+    pub total_usd: Decimal,
+    /// The total in bolívares at the order's frozen rate.
+    pub total_ves: Decimal,
+}
+
+/// `order.status_changed`: one of the order's statuses moved.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusChanged {
+    /// The order.
+    pub order_id: Uuid,
+    /// Its number.
+    pub number: String,
+    /// `status`, `payment_status` or `shipping_status`.
+    pub field: String,
+    /// The value before.
+    pub from: String,
+    /// The value now.
+    pub to: String,
+}
+
+/// `inventory.low_stock`: an alert was raised.
+#[derive(Debug, Clone, Serialize)]
+pub struct LowStock {
+    /// The alert.
+    pub alert_id: Uuid,
+    /// The product.
+    pub product_id: Uuid,
+    /// Its seller.
+    pub seller_id: Uuid,
+    /// Units available when raised.
+    pub available: i32,
+    /// The product's threshold.
+    pub threshold: i32,
+}
+
+/// An event, with the payload its topic carries.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// `order.placed`.
+    OrderPlaced(OrderPlaced),
+    /// `order.status_changed`.
+    OrderStatusChanged(StatusChanged),
+    /// `inventory.low_stock`.
+    LowStock(LowStock),
+}
+
+impl Message {
+    /// Its topic.
+    pub fn topic(&self) -> Topic {
+        match self {
+            Self::OrderPlaced(_) => Topic::OrderPlaced,
+            Self::OrderStatusChanged(_) => Topic::OrderStatusChanged,
+            Self::LowStock(_) => Topic::LowStock,
+        }
+    }
+
+    /// The entity it is about (the order, the product).
+    pub fn aggregate_id(&self) -> Uuid {
+        match self {
+            Self::OrderPlaced(m) => m.order_id,
+            Self::OrderStatusChanged(m) => m.order_id,
+            Self::LowStock(m) => m.product_id,
+        }
+    }
+
+    /// The payload as stored.
+    pub fn payload(&self) -> serde_json::Result<serde_json::Value> {
+        match self {
+            Self::OrderPlaced(m) => serde_json::to_value(m),
+            Self::OrderStatusChanged(m) => serde_json::to_value(m),
+            Self::LowStock(m) => serde_json::to_value(m),
+        }
+    }
+
+    /// The outbox row that carries it, due now.
+    pub fn row(&self) -> serde_json::Result<OutboxRow> {
+        let now = crate::db::now();
+        Ok(OutboxRow {
             id: Uuid::now_v7(),
-            topic: topic.into(),
-            aggregate_id,
-            payload,
+            topic: self.topic().as_str().into(),
+            aggregate_id: self.aggregate_id(),
+            payload: self.payload()?,
             created_at: now,
             available_at: now,
             attempts: 0,
             delivered_at: None,
             last_error: None,
         })
-        .execute(conn)
-        .map(|_| ())
+    }
+}
+
+/// Writes an event in the caller's transaction.
+pub fn enqueue(conn: &mut PgConnection, message: &Message) -> Result<(), crate::error::AppError> {
+    let row = message.row().map_err(crate::error::AppError::internal)?;
+    diesel::insert_into(outbox::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
 }

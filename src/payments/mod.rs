@@ -4,6 +4,7 @@
 //! and how long an unpaid order waits before it is cancelled.
 
 pub mod api;
+pub mod repo;
 pub mod service;
 
 use chrono::{DateTime, Utc};
@@ -84,4 +85,32 @@ impl PaymentMethodRow {
     pub fn surcharge_usd(&self, total_usd: Decimal) -> Decimal {
         money::round_cents(total_usd * self.surcharge_percent / Decimal::ONE_HUNDRED)
     }
+}
+
+/// A payment the buyer reported.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::payment_submissions, check_for_backend(diesel::pg::Pg))]
+pub struct PaymentSubmissionRow {
+    /// Submission id.
+    pub id: Uuid,
+    /// The order.
+    pub order_id: Uuid,
+    /// The method's code.
+    pub method: String,
+    /// What the buyer sent (bank, phone, national id, reference, sender, date).
+    pub details: serde_json::Value,
+    /// The paying bank, normalised.
+    pub bank: String,
+    /// The reference or confirmation code.
+    pub reference: String,
+    /// The reference as compared for reuse (`service::reference_key`).
+    pub reference_key: String,
+    /// Another order that already used this reference with the same method and bank.
+    pub duplicate_of: Option<Uuid>,
+    /// `submitted`, `verified` or `rejected`.
+    pub status: String,
+    /// Why it was rejected.
+    pub reason: String,
+    /// When reported.
+    pub created_at: DateTime<Utc>,
 }

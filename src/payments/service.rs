@@ -5,28 +5,18 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Currency, MethodCode, PaymentMethodRow};
+use super::{Currency, MethodCode, PaymentMethodRow, repo};
 use crate::auth::{Principal, Role};
-use crate::db::schema::payment_methods as m;
 use crate::error::AppError;
 
 /// Active methods, by code.
 pub fn active(conn: &mut PgConnection) -> Result<Vec<PaymentMethodRow>, AppError> {
-    Ok(m::table
-        .filter(m::active.eq(true))
-        .order(m::code.asc())
-        .select(PaymentMethodRow::as_select())
-        .load(conn)?)
+    Ok(repo::active(conn)?)
 }
 
 /// An active method by code; 422 when it is not offered.
 pub fn offered(conn: &mut PgConnection, code: MethodCode) -> Result<PaymentMethodRow, AppError> {
-    m::table
-        .filter(m::code.eq(code))
-        .filter(m::active.eq(true))
-        .select(PaymentMethodRow::as_select())
-        .first(conn)
-        .optional()?
+    repo::find_active(conn, code)?
         .ok_or_else(|| AppError::invalid("payment_method", "is not offered now"))
 }
 
@@ -39,18 +29,10 @@ pub fn update(
 ) -> Result<PaymentMethodRow, AppError> {
     actor.require_any(&[Role::Admin])?;
     conn.transaction(|conn| {
-        let mut row: PaymentMethodRow = m::table
-            .filter(m::code.eq(code))
-            .select(PaymentMethodRow::as_select())
-            .for_update()
-            .first(conn)
-            .optional()?
-            .ok_or(AppError::NotFound("payment method"))?;
+        let mut row = repo::lock(conn, code)?.ok_or(AppError::NotFound("payment method"))?;
         change(&mut row)?;
         row.updated_at = crate::db::now();
-        diesel::update(m::table.find(row.id))
-            .set(&row)
-            .execute(conn)?;
+        repo::save(conn, &row)?;
         Ok(row)
     })
 }
@@ -58,10 +40,7 @@ pub fn update(
 /// Every method, offered or retired, by code (admins).
 pub fn all(conn: &mut PgConnection, actor: &Principal) -> Result<Vec<PaymentMethodRow>, AppError> {
     actor.require_any(&[Role::Admin])?;
-    Ok(m::table
-        .order(m::code.asc())
-        .select(PaymentMethodRow::as_select())
-        .load(conn)?)
+    Ok(repo::all(conn)?)
 }
 
 /// What an admin sends to add a method.
@@ -104,10 +83,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    let added = diesel::insert_into(m::table)
-        .values(&row)
-        .on_conflict_do_nothing()
-        .execute(conn)?;
+    let added = repo::insert_missing(conn, std::slice::from_ref(&row))?;
     if added == 0 {
         return Err(AppError::conflict(
             crate::error::ErrorCode::DuplicatePaymentMethod,
@@ -181,18 +157,12 @@ pub fn seed_defaults(conn: &mut PgConnection) -> Result<usize, AppError> {
             },
         )
         .collect();
-    Ok(diesel::insert_into(m::table)
-        .values(&rows)
-        .on_conflict_do_nothing()
-        .execute(conn)?)
+    Ok(repo::insert_missing(conn, &rows)?)
 }
 
 /// The currency `code` is paid in (whether or not it is offered now).
 pub fn currency_of(conn: &mut PgConnection, code: MethodCode) -> Result<Currency, AppError> {
-    Ok(m::table
-        .filter(m::code.eq(code))
-        .select(m::currency)
-        .first(conn)?)
+    Ok(repo::currency_of(conn, code)?)
 }
 
 /// A payment reference as compared for reuse: letters and digits only, upper

@@ -1176,3 +1176,33 @@ async fn soft_holds_end_when_the_cart_goes_idle() {
     assert_eq!(reserved, 0);
     app.assert_stock_invariants();
 }
+
+#[actix_web::test]
+async fn placing_the_checkout_tells_the_carts_watchers_its_new_version() {
+    let app = TestApp::spawn().await;
+    let (user, id, expected, _, _) = crate::checkout::ready_checkout(&app).await;
+    let checkout = app
+        .get(&format!("/api/v1/checkouts/{id}"), Some(&user))
+        .await;
+    let cart = checkout.body["cart_id"].as_str().unwrap().to_string();
+    let version = app.get("/api/v1/carts/me", Some(&user)).await.body["version"]
+        .as_i64()
+        .unwrap();
+    let client = crate::helpers::client();
+    let mut stream = client
+        .get(format!("{}/api/v1/carts/{cart}/events", app.address))
+        .insert_header(("authorization", format!("Bearer {user}")))
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    assert!(read_until(&mut stream, &mut seen, "event: cart\n").await);
+    // Placed through another instance: the conversion's event is spelled in
+    // SQL by `events::PublishCartRow` and must read as `Event::Cart`.
+    crate::checkout::place(&app.another_instance(), &user, &id, Some("k"), &expected)
+        .await
+        .assert_status(201);
+    let changed = format!("{{\"cart_id\":\"{cart}\",\"version\":{}}}", version + 1);
+    assert!(read_until(&mut stream, &mut seen, &changed).await, "{seen}");
+    assert_eq!(app.count("carts WHERE status = 'converted'"), 1);
+}

@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::Actor;
 use crate::auth::Role;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::extract::{AuthUser, ValidatedJson};
 use crate::http::problem::Problem;
-use crate::inventory::service::{self, Actor, NewReservation, Outcome};
+use crate::inventory::service::{self, NewReservation, Outcome};
 use crate::inventory::{OwnerType, ReservationLineRow, ReservationRow, ReservationStatus};
 
 /// One line of a reservation request.
