@@ -18,6 +18,7 @@ pub mod events;
 pub mod fees;
 pub mod http;
 pub mod idempotency;
+pub mod ids;
 pub mod invariants;
 pub mod inventory;
 pub mod jobs;

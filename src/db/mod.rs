@@ -10,6 +10,7 @@ pub mod metrics;
     reason = "Diesel table! output, checked against the database by tests/api/schema.rs"
 )]
 pub mod schema;
+pub mod id;
 pub mod text_enum;
 
 use std::sync::{Arc, Mutex, mpsc};
