@@ -8,6 +8,7 @@ use super::service::{CartView, empty_cart, view};
 use super::{CartKind, CartRow, CartStatus, ParticipantRole, ParticipantRow, repo};
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::CartId;
 
 /// Opens a group cart owned by `user`; returns it and the invitation token.
 pub fn create_group_cart(
@@ -36,7 +37,7 @@ pub fn create_group_cart(
     })
 }
 
-fn lock_group(conn: &mut PgConnection, cart_id: Uuid) -> Result<CartRow, AppError> {
+fn lock_group(conn: &mut PgConnection, cart_id: CartId) -> Result<CartRow, AppError> {
     repo::lock(conn, cart_id)?
         .filter(|c| c.kind == CartKind::Group)
         .ok_or(AppError::NotFound("group cart"))
@@ -44,7 +45,7 @@ fn lock_group(conn: &mut PgConnection, cart_id: Uuid) -> Result<CartRow, AppErro
 
 fn role_of(
     conn: &mut PgConnection,
-    cart_id: Uuid,
+    cart_id: CartId,
     user: Uuid,
 ) -> Result<Option<ParticipantRole>, AppError> {
     Ok(repo::participants(conn, cart_id)?
@@ -57,7 +58,7 @@ fn role_of(
 pub fn join_group_cart(
     conn: &mut PgConnection,
     user: &Principal,
-    cart_id: Uuid,
+    cart_id: CartId,
     token: &str,
 ) -> Result<CartView, AppError> {
     conn.transaction(|conn| {
@@ -90,7 +91,7 @@ pub fn join_group_cart(
 pub fn leave_group_cart(
     conn: &mut PgConnection,
     user: &Principal,
-    cart_id: Uuid,
+    cart_id: CartId,
 ) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let cart = lock_group(conn, cart_id)?;
@@ -113,7 +114,7 @@ pub fn leave_group_cart(
 pub fn remove_participant(
     conn: &mut PgConnection,
     user: &Principal,
-    cart_id: Uuid,
+    cart_id: CartId,
     member: Uuid,
 ) -> Result<CartView, AppError> {
     conn.transaction(|conn| {
@@ -143,7 +144,7 @@ pub fn remove_participant(
 pub fn rotate_invite(
     conn: &mut PgConnection,
     user: &Principal,
-    cart_id: Uuid,
+    cart_id: CartId,
 ) -> Result<String, AppError> {
     let token = tokens::new_token()?;
     conn.transaction(|conn| {

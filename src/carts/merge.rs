@@ -11,6 +11,7 @@ use super::service::{
 use super::{CartStatus, ItemRow, repo};
 use crate::auth::{Principal, tokens};
 use crate::error::AppError;
+use crate::ids::CartId;
 use crate::inventory;
 use crate::products::service::{self as products};
 
@@ -37,7 +38,7 @@ pub fn merge(
     conn: &mut PgConnection,
     user: &Principal,
     policy: CartPolicy,
-    guest_cart_id: Uuid,
+    guest_cart_id: CartId,
     token: &str,
 ) -> Result<(CartView, Vec<Adjustment>, bool), AppError> {
     conn.transaction(|conn| {
@@ -62,10 +63,18 @@ pub fn merge(
         let facts = products::facts(conn, &ids)?;
         // Both carts' own soft holds are released below and the merged lines
         // held again, so units either cart holds are available to the merge.
-        let (stock, held_by_target) =
-            inventory::service::stock_and_held(conn, &ids, inventory::OwnerType::Cart, target.id)?;
-        let (_, held_by_guest) =
-            inventory::service::stock_and_held(conn, &ids, inventory::OwnerType::Cart, guest.id)?;
+        let (stock, held_by_target) = inventory::service::stock_and_held(
+            conn,
+            &ids,
+            inventory::OwnerType::Cart,
+            target.id.uuid(),
+        )?;
+        let (_, held_by_guest) = inventory::service::stock_and_held(
+            conn,
+            &ids,
+            inventory::OwnerType::Cart,
+            guest.id.uuid(),
+        )?;
         let own = |p: &Uuid| {
             held_by_target.get(p).copied().unwrap_or(0) + held_by_guest.get(p).copied().unwrap_or(0)
         };

@@ -25,6 +25,7 @@ use utoipa::ToSchema;
 use crate::db::schema::{
     cart_item_price_changes, cart_items, cart_participants, cart_shares, carts,
 };
+pub use crate::ids::CartId;
 use crate::money::DualPrice;
 
 crate::text_enum! {
@@ -71,7 +72,7 @@ pub const NO_LINE_OWNER: Uuid = Uuid::nil();
 #[diesel(table_name = cart_participants, check_for_backend(diesel::pg::Pg))]
 pub struct ParticipantRow {
     /// The cart.
-    pub cart_id: Uuid,
+    pub cart_id: CartId,
     /// The participant.
     pub user_id: Uuid,
     /// Owner or member.
@@ -87,7 +88,7 @@ pub struct ParticipantRow {
 #[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
 pub struct CartRow {
     /// Cart id.
-    pub id: Uuid,
+    pub id: CartId,
     /// The owner, for a user's cart.
     pub user_id: Option<Uuid>,
     /// SHA-256 of the guest token, for a guest cart.
@@ -97,7 +98,7 @@ pub struct CartRow {
     /// Bumped by every change; the `ETag`.
     pub version: i32,
     /// The cart a guest cart was merged into.
-    pub merged_into: Option<Uuid>,
+    pub merged_into: Option<CartId>,
     /// When created.
     pub created_at: DateTime<Utc>,
     /// When last changed.
@@ -117,7 +118,7 @@ pub struct ItemRow {
     /// Line id.
     pub id: Uuid,
     /// The cart.
-    pub cart_id: Uuid,
+    pub cart_id: CartId,
     /// The product.
     pub product_id: Uuid,
     /// Its seller.
@@ -194,7 +195,7 @@ pub struct CartShareRow {
     /// Share id.
     pub id: Uuid,
     /// The cart shared.
-    pub cart_id: Uuid,
+    pub cart_id: CartId,
     /// SHA-256 of the link token.
     pub token_hash: String,
     /// What the cart held when shared.

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::db::cached::CachedExt;
 use crate::events::Publish;
+use crate::ids::CartId;
 
 use super::{
     CartKind, CartRow, CartShareRow, CartStatus, ItemPriceChangeRow, ItemRow, ParticipantRow,
@@ -33,7 +34,7 @@ pub fn insert_if_no_active(conn: &mut PgConnection, row: &CartRow) -> QueryResul
 }
 
 /// A cart by id (not locked).
-pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CartRow>> {
+pub fn find(conn: &mut PgConnection, id: CartId) -> QueryResult<Option<CartRow>> {
     carts::table
         .find(id)
         .select(CartRow::as_select())
@@ -42,7 +43,7 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CartRow>> {
 }
 
 /// A cart, locked until the transaction ends.
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CartRow>> {
+pub fn lock(conn: &mut PgConnection, id: CartId) -> QueryResult<Option<CartRow>> {
     carts::table
         .find(id)
         .select(CartRow::as_select())
@@ -85,9 +86,9 @@ pub fn lock_latest_abandoned(
 /// Sets a cart's status (and the cart it merged into).
 pub fn set_status(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: CartId,
     status: CartStatus,
-    merged_into: Option<Uuid>,
+    merged_into: Option<CartId>,
 ) -> QueryResult<()> {
     diesel::update(carts::table.find(id))
         .set((
@@ -104,7 +105,7 @@ pub fn set_status(
 /// when the cart is not at version `from` (the caller must hold its lock).
 pub fn bump(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: CartId,
     from: i32,
     touched: bool,
     publish: Publish,
@@ -135,12 +136,12 @@ pub fn bump(
 /// Marks a cart converted by a placed checkout (a new version, activity
 /// now) and tells its watchers in the same statement; false when the cart
 /// is gone.
-pub fn convert(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+pub fn convert(conn: &mut PgConnection, id: CartId) -> QueryResult<bool> {
     let now = crate::db::now();
     diesel::update(carts::table.find(id))
         .set((
             carts::status.eq(CartStatus::Converted),
-            carts::merged_into.eq(None::<Uuid>),
+            carts::merged_into.eq(None::<CartId>),
             carts::version.eq(carts::version + 1),
             carts::updated_at.eq(now),
             carts::last_activity_at.eq(now),
@@ -153,7 +154,7 @@ pub fn convert(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
 }
 
 /// A cart's lines, oldest first.
-pub fn items_of(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<ItemRow>> {
+pub fn items_of(conn: &mut PgConnection, cart_id: CartId) -> QueryResult<Vec<ItemRow>> {
     items::table
         .filter(items::cart_id.eq(cart_id))
         .order((items::created_at.asc(), items::id.asc()))
@@ -208,7 +209,7 @@ pub fn reprice_item(conn: &mut PgConnection, old: &ItemRow, new: &ItemRow) -> Qu
 }
 
 /// Forgets pending price and quantity notices (the shopper acted on the cart).
-pub fn acknowledge_notices(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<()> {
+pub fn acknowledge_notices(conn: &mut PgConnection, cart_id: CartId) -> QueryResult<()> {
     diesel::update(
         items::table.filter(items::cart_id.eq(cart_id)).filter(
             items::prev_unit_price_usd
@@ -226,7 +227,7 @@ pub fn acknowledge_notices(conn: &mut PgConnection, cart_id: Uuid) -> QueryResul
 }
 
 /// Forgets pending quantity notices only.
-pub fn acknowledge_reductions(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<()> {
+pub fn acknowledge_reductions(conn: &mut PgConnection, cart_id: CartId) -> QueryResult<()> {
     diesel::update(
         items::table
             .filter(items::cart_id.eq(cart_id))
@@ -267,7 +268,7 @@ pub fn delete_item(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
 }
 
 /// Deletes the lines in the cart (not the saved ones); how many.
-pub fn clear(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<usize> {
+pub fn clear(conn: &mut PgConnection, cart_id: CartId) -> QueryResult<usize> {
     diesel::delete(
         items::table
             .filter(items::cart_id.eq(cart_id))
@@ -332,7 +333,11 @@ pub fn live_share(conn: &mut PgConnection, hash: &str) -> QueryResult<Option<Car
 }
 
 /// Revokes a cart's share; how many rows changed.
-pub fn revoke_share(conn: &mut PgConnection, cart_id: Uuid, share_id: Uuid) -> QueryResult<usize> {
+pub fn revoke_share(
+    conn: &mut PgConnection,
+    cart_id: CartId,
+    share_id: Uuid,
+) -> QueryResult<usize> {
     diesel::update(
         shares::table
             .filter(shares::id.eq(share_id))
@@ -358,7 +363,7 @@ pub fn upsert_participant(conn: &mut PgConnection, row: &ParticipantRow) -> Quer
 }
 
 /// The active participants of a cart, by join time.
-pub fn participants(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<ParticipantRow>> {
+pub fn participants(conn: &mut PgConnection, cart_id: CartId) -> QueryResult<Vec<ParticipantRow>> {
     members::table
         .filter(members::cart_id.eq(cart_id))
         .filter(members::left_at.is_null())
@@ -368,7 +373,7 @@ pub fn participants(conn: &mut PgConnection, cart_id: Uuid) -> QueryResult<Vec<P
 }
 
 /// Marks a participant gone; how many rows changed.
-pub fn leave(conn: &mut PgConnection, cart_id: Uuid, user_id: Uuid) -> QueryResult<usize> {
+pub fn leave(conn: &mut PgConnection, cart_id: CartId, user_id: Uuid) -> QueryResult<usize> {
     diesel::update(
         members::table
             .filter(members::cart_id.eq(cart_id))
@@ -380,7 +385,11 @@ pub fn leave(conn: &mut PgConnection, cart_id: Uuid, user_id: Uuid) -> QueryResu
 }
 
 /// Deletes a participant's lines in a cart.
-pub fn delete_lines_of(conn: &mut PgConnection, cart_id: Uuid, owner: Uuid) -> QueryResult<usize> {
+pub fn delete_lines_of(
+    conn: &mut PgConnection,
+    cart_id: CartId,
+    owner: Uuid,
+) -> QueryResult<usize> {
     diesel::delete(
         items::table
             .filter(items::cart_id.eq(cart_id))
@@ -390,7 +399,7 @@ pub fn delete_lines_of(conn: &mut PgConnection, cart_id: Uuid, owner: Uuid) -> Q
 }
 
 /// Deletes the lines of one participant still in the cart (not saved).
-pub fn clear_lines_of(conn: &mut PgConnection, cart_id: Uuid, owner: Uuid) -> QueryResult<usize> {
+pub fn clear_lines_of(conn: &mut PgConnection, cart_id: CartId, owner: Uuid) -> QueryResult<usize> {
     diesel::delete(
         items::table
             .filter(items::cart_id.eq(cart_id))
@@ -401,7 +410,7 @@ pub fn clear_lines_of(conn: &mut PgConnection, cart_id: Uuid, owner: Uuid) -> Qu
 }
 
 /// Sets a group cart's invitation hash.
-pub fn set_invite(conn: &mut PgConnection, cart_id: Uuid, hash: &str) -> QueryResult<()> {
+pub fn set_invite(conn: &mut PgConnection, cart_id: CartId, hash: &str) -> QueryResult<()> {
     diesel::update(carts::table.find(cart_id))
         .set(carts::invite_token_hash.eq(hash))
         .execute(conn)

@@ -24,6 +24,7 @@ use super::{
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode, Shortage};
 use crate::events::{Event, Publish};
+use crate::ids::CartId;
 use crate::inventory::StockRow;
 use crate::money::DualPrice;
 use crate::products::service::{self as products, ProductFacts};
@@ -79,11 +80,11 @@ impl Caller {
 /// Releases the cart's soft hold, if it has one.
 pub(super) fn release_hold(
     conn: &mut PgConnection,
-    cart_id: Uuid,
+    cart_id: CartId,
     actor: &crate::auth::Actor,
 ) -> Result<(), AppError> {
     if let Some((r, _)) =
-        inventory::service::active_for_owner(conn, inventory::OwnerType::Cart, cart_id)?
+        inventory::service::active_for_owner(conn, inventory::OwnerType::Cart, cart_id.uuid())?
     {
         inventory::service::end(conn, actor, r.id, inventory::service::Outcome::Release)?;
     }
@@ -94,7 +95,7 @@ pub(super) fn release_hold(
 /// seconds, all or nothing (409 `insufficient_stock` otherwise).
 pub(super) fn place_hold(
     conn: &mut PgConnection,
-    cart_id: Uuid,
+    cart_id: CartId,
     items: &[ItemRow],
     ttl: i64,
     actor: &crate::auth::Actor,
@@ -109,7 +110,7 @@ pub(super) fn place_hold(
     }
     let new = inventory::service::NewReservation {
         owner_type: inventory::OwnerType::Cart,
-        owner_id: cart_id,
+        owner_id: cart_id.uuid(),
         ttl_seconds: ttl,
         lines,
     };
@@ -223,7 +224,7 @@ pub(super) fn empty_cart(user_id: Option<Uuid>, token_hash: Option<String>) -> C
     CartRow {
         kind: CartKind::Personal,
         invite_token_hash: None,
-        id: Uuid::now_v7(),
+        id: CartId::now_v7(),
         user_id,
         guest_token_hash: token_hash,
         status: CartStatus::Active,
@@ -270,7 +271,11 @@ pub fn my_cart(conn: &mut PgConnection, user: &Principal) -> Result<CartView, Ap
 }
 
 /// Reads a cart (its owner, its guest token, or an operator).
-pub fn get_cart(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<CartView, AppError> {
+pub fn get_cart(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: CartId,
+) -> Result<CartView, AppError> {
     conn.transaction(|conn| {
         let cart = repo::lock(conn, id)?.ok_or(AppError::NotFound("cart"))?;
         authorize(conn, &cart, caller, false)?;
@@ -315,7 +320,7 @@ impl Memo {
     fn take_items(
         &mut self,
         conn: &mut PgConnection,
-        cart_id: Uuid,
+        cart_id: CartId,
     ) -> Result<Vec<ItemRow>, AppError> {
         match self.items.take() {
             Some(items) => Ok(items),
@@ -328,7 +333,7 @@ impl Memo {
     fn products(
         &mut self,
         conn: &mut PgConnection,
-        cart_id: Uuid,
+        cart_id: CartId,
         ids: &[Uuid],
     ) -> Result<(), AppError> {
         let missing: Vec<Uuid> = ids
@@ -342,7 +347,7 @@ impl Memo {
                 conn,
                 &missing,
                 inventory::OwnerType::Cart,
-                cart_id,
+                cart_id.uuid(),
             )?;
             self.stock.extend(stock);
             self.held.extend(held);
@@ -526,7 +531,7 @@ fn view_with(
         // The cart is locked by this transaction, so its next version is
         // known and the event can go out with the bump.
         let next = Event::Cart {
-            id: cart.id,
+            id: cart.id.uuid(),
             version: cart.version + 1,
         };
         repo::bump(conn, cart.id, cart.version, touched, Publish::of(&next))?
@@ -788,7 +793,7 @@ fn apply_op(
 pub(super) fn lock_for_write(
     conn: &mut PgConnection,
     caller: &Caller,
-    id: Uuid,
+    id: CartId,
 ) -> Result<(CartRow, Access), AppError> {
     let mut cart = repo::lock(conn, id)?.ok_or(AppError::NotFound("cart"))?;
     let access = authorize(conn, &cart, caller, true)?;
@@ -820,7 +825,7 @@ pub(super) fn lock_for_write(
 pub fn update_cart(
     conn: &mut PgConnection,
     caller: &Caller,
-    id: Uuid,
+    id: CartId,
     if_match: Option<i32>,
     ops: Vec<(String, Op)>,
 ) -> Result<CartView, AppError> {
@@ -872,13 +877,13 @@ pub fn expire_idle(conn: &mut PgConnection, idle: Duration, batch: i64) -> Resul
 
 /// Ends the cart's `quantity_reduced` notices: the shopper was just told
 /// (a checkout refused because quantities were lowered says which).
-pub fn acknowledge_reductions(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
+pub fn acknowledge_reductions(conn: &mut PgConnection, cart_id: CartId) -> Result<(), AppError> {
     Ok(repo::acknowledge_reductions(conn, cart_id)?)
 }
 
 /// Converts the cart of a placed checkout: a new version its watchers are
 /// told of, and no longer the shopper's active cart.
-pub fn convert(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
+pub fn convert(conn: &mut PgConnection, cart_id: CartId) -> Result<(), AppError> {
     if repo::convert(conn, cart_id)? {
         Ok(())
     } else {
@@ -893,7 +898,7 @@ pub fn convert(conn: &mut PgConnection, cart_id: Uuid) -> Result<(), AppError> {
 pub fn checkout_view(
     conn: &mut PgConnection,
     user: &Principal,
-    cart_id: Uuid,
+    cart_id: CartId,
 ) -> Result<CartView, AppError> {
     let caller = Caller {
         principal: Some(user.clone()),
@@ -912,7 +917,7 @@ pub fn checkout_view(
 /// Releases the cart's soft hold (the checkout's reservation takes over).
 pub fn release_cart_hold(
     conn: &mut PgConnection,
-    cart_id: Uuid,
+    cart_id: CartId,
     user: &Principal,
 ) -> Result<(), AppError> {
     release_hold(conn, cart_id, &crate::auth::Actor::of(user))

@@ -10,6 +10,7 @@ use super::service::{
 use super::{CartShareRow, SharedCart, SharedLine, repo};
 use crate::auth::tokens;
 use crate::error::AppError;
+use crate::ids::CartId;
 use crate::money::DualPrice;
 
 /// Shares a cart by a read-only link: a snapshot of its lines now. Returns
@@ -17,7 +18,7 @@ use crate::money::DualPrice;
 pub fn share_cart(
     conn: &mut PgConnection,
     caller: &Caller,
-    cart_id: Uuid,
+    cart_id: CartId,
 ) -> Result<(Uuid, String, SharedCart), AppError> {
     let token = tokens::new_token()?;
     conn.transaction(|conn| {
@@ -62,7 +63,7 @@ pub fn share_cart(
 pub fn revoke_cart_share(
     conn: &mut PgConnection,
     caller: &Caller,
-    cart_id: Uuid,
+    cart_id: CartId,
     share_id: Uuid,
 ) -> Result<(), AppError> {
     conn.transaction(|conn| {
@@ -88,7 +89,7 @@ pub fn copy_shared_cart(
     conn: &mut PgConnection,
     caller: &Caller,
     token: &str,
-    target: Option<Uuid>,
+    target: Option<CartId>,
 ) -> Result<CartView, AppError> {
     conn.transaction(|conn| {
         let shared = shared_cart(conn, token)?;

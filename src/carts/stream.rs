@@ -10,10 +10,11 @@ use super::repo;
 use super::service::{Caller, CartView, authorize, view};
 use crate::auth::tokens;
 use crate::error::AppError;
+use crate::ids::CartId;
 
 /// The products in a cart (to know which product events concern it).
 pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<(Uuid, Uuid)>, AppError> {
-    Ok(repo::items_of(conn, id)?
+    Ok(repo::items_of(conn, id.into())?
         .into_iter()
         .map(|i| (i.product_id, i.seller_id))
         .collect())
@@ -29,7 +30,7 @@ pub const STREAM_TICKET_SECONDS: i64 = 60;
 pub fn issue_stream_ticket(
     conn: &mut PgConnection,
     caller: &Caller,
-    cart_id: Uuid,
+    cart_id: CartId,
 ) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
     use crate::db::schema::cart_stream_tickets as t;
     let cart = repo::find(conn, cart_id)?.ok_or(AppError::NotFound("cart"))?;
@@ -52,7 +53,7 @@ pub fn issue_stream_ticket(
 /// cart, so nothing is learnt from it.
 pub fn redeem_stream_ticket(
     conn: &mut PgConnection,
-    cart_id: Uuid,
+    cart_id: CartId,
     ticket: &str,
 ) -> Result<CartView, AppError> {
     use crate::db::schema::cart_stream_tickets as t;

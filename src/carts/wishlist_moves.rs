@@ -9,12 +9,13 @@ use super::repo;
 use super::service::{Caller, CartPolicy, CartView, Op, lock_user_cart, update_cart};
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::ids::CartId;
 
 /// Moves a line to one of the user's wishlists (`None`: the default list).
 pub fn move_to_wishlist(
     conn: &mut PgConnection,
     caller: &Caller,
-    cart_id: Uuid,
+    cart_id: CartId,
     if_match: Option<i32>,
     item_id: Uuid,
     wishlist_id: Option<Uuid>,

@@ -110,8 +110,8 @@ impl From<Review> for CheckoutResponse {
         let c = r.checkout;
         let ready = r.missing.is_empty() && !r.expired && c.status == CheckoutStatus::Open;
         Self {
-            id: c.id,
-            cart_id: c.cart_id,
+            id: c.id.uuid(),
+            cart_id: c.cart_id.uuid(),
             status: c.status,
             expires_at: c.expires_at,
             expired: r.expired,
@@ -232,7 +232,7 @@ pub async fn start_checkout(
     body: ValidatedJson<StartCheckoutRequest>,
 ) -> Result<HttpResponse, AppError> {
     let cart = body.into_inner().cart_id;
-    let review = db::run(&pool, move |c| service::start(c, &user, cart)).await?;
+    let review = db::run(&pool, move |c| service::start(c, &user, cart.into())).await?;
     Ok(HttpResponse::Created().json(CheckoutResponse::from(review)))
 }
 
@@ -253,7 +253,7 @@ pub async fn get_checkout(
 ) -> Result<web::Json<CheckoutResponse>, AppError> {
     let id = path.into_inner();
     Ok(web::Json(
-        db::run(&pool, move |c| service::get(c, &user, id))
+        db::run(&pool, move |c| service::get(c, &user, id.into()))
             .await?
             .into(),
     ))
@@ -291,9 +291,11 @@ pub async fn update_checkout(
         package_preferences: b.package_preferences,
     };
     Ok(web::Json(
-        db::run(&pool, move |c| service::choose(c, &user, id, choices))
-            .await?
-            .into(),
+        db::run(&pool, move |c| {
+            service::choose(c, &user, id.into(), choices)
+        })
+        .await?
+        .into(),
     ))
 }
 
@@ -357,7 +359,7 @@ fn confirmation(p: service::Placed) -> Confirmation {
         }
     });
     Confirmation {
-        checkout_id: p.checkout.id,
+        checkout_id: p.checkout.id.uuid(),
         orders: p.orders.iter().map(Into::into).collect(),
         total,
         payment,
@@ -399,7 +401,11 @@ pub async fn place_order(
     let e = body.into_inner().expected_total;
     let expected = DualPrice::new(e.usd, e.ves);
     let reader = user.clone();
-    match db::run(&pool, move |c| service::place(c, &user, id, &key, expected)).await {
+    match db::run(&pool, move |c| {
+        service::place(c, &user, id.into(), &key, expected)
+    })
+    .await
+    {
         Ok(placed) => {
             let status = if placed.created {
                 actix_web::http::StatusCode::CREATED
@@ -414,7 +420,7 @@ pub async fn place_order(
                 ..
             },
         ) => {
-            let review = db::run(&pool, move |c| service::get(c, &reader, id)).await?;
+            let review = db::run(&pool, move |c| service::get(c, &reader, id.into())).await?;
             let mut problem = Problem::from_error(&err);
             problem.current = serde_json::to_value(CheckoutResponse::from(review)).ok();
             Ok(HttpResponse::Conflict()

@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 
 use crate::db::Json;
 use crate::db::schema::checkouts;
+use crate::ids::CartId;
+pub use crate::ids::CheckoutId;
 
 /// How long a checkout holds the stock.
 pub const CHECKOUT_TTL_SECONDS: i64 = 15 * 60;
@@ -60,11 +62,11 @@ pub struct CheckoutLine {
 #[diesel(table_name = checkouts, check_for_backend(diesel::pg::Pg))]
 pub struct CheckoutRow {
     /// Checkout id.
-    pub id: Uuid,
+    pub id: CheckoutId,
     /// The buyer.
     pub user_id: Uuid,
     /// The cart it came from.
-    pub cart_id: Uuid,
+    pub cart_id: CartId,
     /// Where it is.
     pub status: CheckoutStatus,
     /// The lines held.

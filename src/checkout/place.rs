@@ -12,11 +12,12 @@ use super::{CheckoutRow, CheckoutStatus, repo};
 use crate::auth::{Actor, Principal};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{self, Claim};
+use crate::ids::CheckoutId;
 use crate::inventory::OwnerType;
 use crate::inventory::service as inventory;
 use crate::money::DualPrice;
 use crate::orders::service::{NewOrder, NewOrderLine, Opening};
-use crate::orders::{AddressSnapshot, DeliverySnapshot, OrderRow};
+use crate::orders::{AddressSnapshot, DeliverySnapshot, OrderId, OrderRow};
 use crate::payments::{MethodCode, PaymentMethodRow};
 
 /// The idempotency operation of placement.
@@ -43,7 +44,7 @@ pub struct Placed {
 pub fn place(
     conn: &mut PgConnection,
     user: &Principal,
-    id: Uuid,
+    id: CheckoutId,
     key: &str,
     expected: DualPrice,
 ) -> Result<Placed, AppError> {
@@ -57,7 +58,7 @@ pub fn place(
                 &expected.usd.normalize(),
                 &expected.ves.normalize(),
             ]),
-            resource_id: id,
+            resource_id: id.uuid(),
         };
         // A repeat answers from the checkout's state below, like a second
         // key for a placed checkout does.
@@ -87,7 +88,7 @@ pub fn place(
         let method = review.method.clone().ok_or_else(|| ready("a method"))?;
         let address = review.address.as_ref().ok_or_else(|| ready("an address"))?;
         let window = i64::from(method.payment_window_minutes) * 60;
-        let ids: Vec<Uuid> = review.sellers.iter().map(|_| Uuid::now_v7()).collect();
+        let ids: Vec<OrderId> = review.sellers.iter().map(|_| OrderId::now_v7()).collect();
         let holds = hand_over(conn, user, &row, &review.sellers, &ids, window)?;
         let mut orders = Vec::with_capacity(ids.len());
         for ((seller, id), reservation_id) in review.sellers.iter().zip(ids).zip(holds) {
@@ -145,7 +146,7 @@ fn hand_over(
     user: &Principal,
     row: &CheckoutRow,
     sellers: &[SellerReview],
-    order_ids: &[Uuid],
+    order_ids: &[OrderId],
     window_seconds: i64,
 ) -> Result<Vec<Uuid>, AppError> {
     let parts: Vec<inventory::Handover> = sellers
@@ -153,7 +154,7 @@ fn hand_over(
         .zip(order_ids)
         .map(|(seller, order_id)| inventory::Handover {
             owner_type: OwnerType::Order,
-            owner_id: *order_id,
+            owner_id: order_id.uuid(),
             lines: seller
                 .lines
                 .iter()
@@ -181,7 +182,7 @@ fn hand_over(
 /// One seller's part of the review as the order it becomes.
 fn new_order(
     seller: &SellerReview,
-    id: Uuid,
+    id: OrderId,
     reservation_id: Uuid,
     option: &crate::delivery::DeliveryOptionRow,
 ) -> NewOrder {

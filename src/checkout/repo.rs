@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{CheckoutRow, CheckoutStatus};
 use crate::db::schema::checkouts as c;
+use crate::ids::{CartId, CheckoutId};
 
 /// Writes a new checkout.
 pub fn insert(conn: &mut PgConnection, row: &CheckoutRow) -> QueryResult<()> {
@@ -17,7 +18,7 @@ pub fn insert(conn: &mut PgConnection, row: &CheckoutRow) -> QueryResult<()> {
 /// The cart's open checkout, locked.
 pub fn lock_open_of_cart(
     conn: &mut PgConnection,
-    cart_id: Uuid,
+    cart_id: CartId,
 ) -> QueryResult<Option<CheckoutRow>> {
     c::table
         .filter(c::cart_id.eq(cart_id))
@@ -31,7 +32,7 @@ pub fn lock_open_of_cart(
 /// One of the user's checkouts, locked.
 pub fn lock_own(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: CheckoutId,
     user_id: Uuid,
 ) -> QueryResult<Option<CheckoutRow>> {
     c::table
@@ -44,7 +45,11 @@ pub fn lock_own(
 }
 
 /// Moves a checkout to `status`.
-pub fn set_status(conn: &mut PgConnection, id: Uuid, status: CheckoutStatus) -> QueryResult<()> {
+pub fn set_status(
+    conn: &mut PgConnection,
+    id: CheckoutId,
+    status: CheckoutStatus,
+) -> QueryResult<()> {
     diesel::update(c::table.find(id))
         .set((c::status.eq(status), c::updated_at.eq(crate::db::now())))
         .execute(conn)

@@ -14,6 +14,7 @@ use super::{CHECKOUT_TTL_SECONDS, CheckoutLine, CheckoutRow, CheckoutStatus, rep
 use crate::auth::{Actor, Principal};
 use crate::db::Json;
 use crate::error::{AppError, ErrorCode, FieldError};
+use crate::ids::{CartId, CheckoutId};
 use crate::inventory::service::{self as inventory, NewReservation};
 use crate::inventory::{OwnerType, ReservationStatus};
 use crate::payments::MethodCode;
@@ -24,7 +25,11 @@ pub use super::review::{Review, ReviewLine, SellerReview};
 /// Starts a checkout of the caller's cart: its counted lines are held for
 /// 15 minutes (all or nothing, 409 `insufficient_stock`). A checkout already
 /// open for the cart is replaced and its hold released.
-pub fn start(conn: &mut PgConnection, user: &Principal, cart_id: Uuid) -> Result<Review, AppError> {
+pub fn start(
+    conn: &mut PgConnection,
+    user: &Principal,
+    cart_id: CartId,
+) -> Result<Review, AppError> {
     conn.transaction::<_, AppError, _>(|conn| {
         let view = crate::carts::service::checkout_view(conn, user, cart_id)?;
         let reduced: Vec<String> = view
@@ -88,13 +93,13 @@ pub fn start(conn: &mut PgConnection, user: &Principal, cart_id: Uuid) -> Result
             repo::set_status(conn, old.id, CheckoutStatus::Abandoned)?;
         }
         crate::carts::service::release_cart_hold(conn, cart_id, user)?;
-        let id = Uuid::now_v7();
+        let id = CheckoutId::now_v7();
         let (reservation, _) = inventory::reserve(
             conn,
             &actor,
             NewReservation {
                 owner_type: OwnerType::Checkout,
-                owner_id: id,
+                owner_id: id.uuid(),
                 ttl_seconds: CHECKOUT_TTL_SECONDS,
                 lines: lines.iter().map(|l| (l.product_id, l.quantity)).collect(),
             },
@@ -140,13 +145,13 @@ fn end_hold(conn: &mut PgConnection, actor: &Actor, reservation_id: Uuid) -> Res
 pub(super) fn own(
     conn: &mut PgConnection,
     user: &Principal,
-    id: Uuid,
+    id: CheckoutId,
 ) -> Result<CheckoutRow, AppError> {
     repo::lock_own(conn, id, user.user_id)?.ok_or(AppError::NotFound("checkout"))
 }
 
 /// Reads one of the caller's checkouts with its review.
-pub fn get(conn: &mut PgConnection, user: &Principal, id: Uuid) -> Result<Review, AppError> {
+pub fn get(conn: &mut PgConnection, user: &Principal, id: CheckoutId) -> Result<Review, AppError> {
     conn.transaction(|conn| {
         let row = own(conn, user, id)?;
         review(conn, user, row)
@@ -197,7 +202,7 @@ fn text(
 pub fn choose(
     conn: &mut PgConnection,
     user: &Principal,
-    id: Uuid,
+    id: CheckoutId,
     ch: Choices,
 ) -> Result<Review, AppError> {
     conn.transaction(|conn| {

@@ -3,6 +3,7 @@
 //! business rules and no queries live here.
 
 pub mod cached;
+pub mod id;
 mod json;
 pub mod metrics;
 #[expect(
@@ -10,7 +11,6 @@ pub mod metrics;
     reason = "Diesel table! output, checked against the database by tests/api/schema.rs"
 )]
 pub mod schema;
-pub mod id;
 pub mod text_enum;
 
 use std::sync::{Arc, Mutex, mpsc};

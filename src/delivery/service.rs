@@ -110,7 +110,7 @@ pub fn quote_cart(
     })?;
     conn.transaction(|conn| {
         let address = crate::addresses::service::get(conn, user, address_id)?;
-        let view = carts::get_cart(conn, caller, cart_id)?;
+        let view = carts::get_cart(conn, caller, cart_id.into())?;
         let rate = view.rate.as_ref().map_or(Decimal::ZERO, |r| r.rate);
         let ids: Vec<Uuid> = view.lines.iter().map(|l| l.row.product_id).collect();
         let facts = crate::products::service::facts(conn, &ids)?;

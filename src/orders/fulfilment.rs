@@ -4,8 +4,8 @@
 //! payment complete the order.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use super::OrderId;
 use super::service::{By, commit_stock, move_order, move_shipping, refused, statuses, visible};
 use super::state::{self, OrderStatus, PaymentStatus, ShippingStatus};
 use super::{OrderRow, repo};
@@ -31,7 +31,7 @@ pub struct ShippingUpdate {
 pub fn update_shipping(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     update: ShippingUpdate,
 ) -> Result<OrderRow, AppError> {
     let trimmed = |v: &Option<String>| {

@@ -6,7 +6,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::state::{OrderStatus, PaymentStatus, ShippingStatus};
-use super::{OrderItemRow, OrderRow, repo};
+use super::{OrderId, OrderItemRow, OrderRow, repo};
 use crate::auth::Principal;
 use crate::error::AppError;
 
@@ -72,7 +72,7 @@ pub fn list(
         status: f.status,
         payment_status: f.payment_status,
         shipping_status: f.shipping_status,
-        before_id: f.page.after.as_ref().map(|a| a.id),
+        before_id: f.page.after.as_ref().map(|a| OrderId::from(a.id)),
         limit: f.page.fetch(),
         ..repo::ListQuery::default()
     };
@@ -105,10 +105,10 @@ pub fn list(
     let rows = repo::list(conn, &q)?;
     let (rows, next) = f.page.finish(rows, |r| crate::pagination::Cursor {
         key: None,
-        id: r.id,
+        id: r.id.uuid(),
     });
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut items: std::collections::HashMap<Uuid, Vec<OrderItemRow>> =
+    let ids: Vec<OrderId> = rows.iter().map(|r| r.id).collect();
+    let mut items: std::collections::HashMap<OrderId, Vec<OrderItemRow>> =
         std::collections::HashMap::new();
     for item in repo::items_of_many(conn, &ids)? {
         items.entry(item.order_id).or_default().push(item);

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::db::Json;
 use crate::db::schema::{order_history, order_items, orders};
+pub use crate::ids::OrderId;
 use crate::money::DualPrice;
 use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 
@@ -136,12 +137,12 @@ impl DeliverySnapshot {
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
     /// Order id.
-    pub id: Uuid,
+    pub id: OrderId,
     /// Short human number for phone and WhatsApp support (`CN-001001`),
     /// drawn from the database's sequence by the statement that opens it.
     pub number: String,
     /// The checkout it came from (orders of one checkout share it).
-    pub checkout_id: Uuid,
+    pub checkout_id: crate::ids::CheckoutId,
     /// The buyer.
     pub user_id: Uuid,
     /// The seller who fulfils it.
@@ -212,7 +213,7 @@ pub struct OrderItemRow {
     /// Line id.
     pub id: Uuid,
     /// The order.
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     /// The product.
     pub product_id: Uuid,
     /// SKU then.
@@ -242,7 +243,7 @@ pub struct HistoryRow {
     /// Entry id.
     pub id: Uuid,
     /// The order.
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     /// `status`, `payment_status` or `shipping_status`.
     pub field: String,
     /// Before (none at placement).

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 use super::{
-    AddressSnapshot, Customization, DeliverySnapshot, HistoryRow, OrderItemRow, OrderRow, repo,
+    AddressSnapshot, Customization, DeliverySnapshot, HistoryRow, OrderId, OrderItemRow, OrderRow,
+    repo,
 };
 use crate::auth::{Actor, Principal};
 use crate::db::Json;
@@ -41,7 +42,7 @@ pub struct NewOrderLine {
 #[derive(Debug, Clone)]
 pub struct NewOrder {
     /// Its id, chosen before the stock hold is handed to it.
-    pub id: Uuid,
+    pub id: OrderId,
     /// The seller who fulfils it.
     pub seller_id: Uuid,
     /// Its lines.
@@ -66,7 +67,7 @@ pub struct NewOrder {
 #[derive(Debug, Clone)]
 pub struct Opening<'a> {
     /// The checkout placed.
-    pub checkout_id: Uuid,
+    pub checkout_id: crate::ids::CheckoutId,
     /// The buyer.
     pub buyer: &'a Principal,
     /// The payment method.

@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::OrderId;
 use super::fulfilment::complete_if_done;
 use super::service::{
     By, commit_stock, method_of, move_order, move_payment, refused, statuses, visible,
@@ -40,7 +41,7 @@ pub struct PaymentReport {
 pub fn submit_payment(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     report: PaymentReport,
 ) -> Result<OrderRow, AppError> {
     use crate::payments::MethodCode;
@@ -173,7 +174,7 @@ pub fn submit_payment(
 fn payment_checker(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     to: PaymentStatus,
 ) -> Result<(OrderRow, Mover), AppError> {
     let (order, mover) = visible(conn, viewer, id)?;
@@ -189,7 +190,7 @@ fn payment_checker(
 /// one statement.
 fn settle_submission(
     conn: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     status: &str,
     reason: &str,
 ) -> Result<(), AppError> {
@@ -201,7 +202,7 @@ fn settle_submission(
 pub fn verify_payment(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
 ) -> Result<OrderRow, AppError> {
     conn.transaction(|conn| {
         let (order, mover) = payment_checker(conn, viewer, id, PaymentStatus::Paid)?;
@@ -230,7 +231,7 @@ pub fn verify_payment(
 pub fn reject_payment(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     reason: &str,
 ) -> Result<OrderRow, AppError> {
     if reason.trim().is_empty() || reason.len() > 500 {
@@ -285,7 +286,7 @@ pub struct Collection {
 pub fn collect_payment(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     collection: Collection,
 ) -> Result<OrderRow, AppError> {
     use crate::payments::Currency;
@@ -354,7 +355,7 @@ pub fn collect_payment(
 /// The payments reported for an order, oldest first.
 pub fn submissions(
     conn: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> Result<Vec<super::PaymentSubmissionRow>, AppError> {
     Ok(payments::submissions_of(conn, order_id)?)
 }

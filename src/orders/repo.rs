@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
-use super::{HistoryRow, OrderItemRow, OrderRow};
+use super::{HistoryRow, OrderId, OrderItemRow, OrderRow};
 use crate::db::cached::CachedExt;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
 use crate::outbox::OutboxRow;
@@ -24,12 +24,12 @@ pub fn insert_opened(
     items: &[OrderItemRow],
     history: &[HistoryRow],
     events: &[OutboxRow],
-) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+) -> QueryResult<std::collections::HashMap<OrderId, String>> {
     use diesel::sql_types::{Jsonb, Text, Uuid as SqlUuid};
     #[derive(QueryableByName)]
     struct Number {
         #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
+        id: OrderId,
         #[diesel(sql_type = Text)]
         number: String,
     }
@@ -84,7 +84,7 @@ pub fn record(conn: &mut PgConnection, row: &HistoryRow, event: &OutboxRow) -> Q
 }
 
 /// One order.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<OrderRow>> {
+pub fn find(conn: &mut PgConnection, id: OrderId) -> QueryResult<Option<OrderRow>> {
     o::table
         .find(id)
         .select(OrderRow::as_select())
@@ -93,7 +93,10 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<OrderRow>> 
 }
 
 /// The orders of a checkout, by seller.
-pub fn of_checkout(conn: &mut PgConnection, checkout_id: Uuid) -> QueryResult<Vec<OrderRow>> {
+pub fn of_checkout(
+    conn: &mut PgConnection,
+    checkout_id: crate::ids::CheckoutId,
+) -> QueryResult<Vec<OrderRow>> {
     o::table
         .filter(o::checkout_id.eq(checkout_id))
         .order(o::seller_id.asc())
@@ -102,7 +105,7 @@ pub fn of_checkout(conn: &mut PgConnection, checkout_id: Uuid) -> QueryResult<Ve
 }
 
 /// An order's lines, in the order they were placed.
-pub fn items_of(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<OrderItemRow>> {
+pub fn items_of(conn: &mut PgConnection, order_id: OrderId) -> QueryResult<Vec<OrderItemRow>> {
     i::table
         .filter(i::order_id.eq(order_id))
         .order(i::id.asc())
@@ -111,7 +114,7 @@ pub fn items_of(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<Orde
 }
 
 /// The lines of several orders, in the order they were placed.
-pub fn items_of_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<OrderItemRow>> {
+pub fn items_of_many(conn: &mut PgConnection, ids: &[OrderId]) -> QueryResult<Vec<OrderItemRow>> {
     i::table
         .filter(i::order_id.eq_any(ids))
         .order(i::id.asc())
@@ -120,7 +123,7 @@ pub fn items_of_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<O
 }
 
 /// An order's history, oldest first.
-pub fn history_of(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<HistoryRow>> {
+pub fn history_of(conn: &mut PgConnection, order_id: OrderId) -> QueryResult<Vec<HistoryRow>> {
     h::table
         .filter(h::order_id.eq(order_id))
         .order(h::id.asc())
@@ -132,7 +135,7 @@ pub fn history_of(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<Hi
 /// that differ).
 pub fn set_items_status(
     conn: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     want: ItemStatus,
 ) -> QueryResult<()> {
     diesel::update(
@@ -151,7 +154,7 @@ pub fn set_items_status(
 /// conditional on all of them, and of two concurrent moves from one state
 /// exactly one matches a row.
 type AsRead = diesel::dsl::Filter<
-    diesel::dsl::Find<o::table, Uuid>,
+    diesel::dsl::Find<o::table, OrderId>,
     diesel::dsl::And<
         diesel::dsl::And<
             diesel::dsl::Eq<o::status, OrderStatus>,
@@ -213,7 +216,11 @@ pub fn set_shipping_status(
 }
 
 /// Points the order at a new stock hold.
-pub fn set_reservation(conn: &mut PgConnection, id: Uuid, reservation_id: Uuid) -> QueryResult<()> {
+pub fn set_reservation(
+    conn: &mut PgConnection,
+    id: OrderId,
+    reservation_id: Uuid,
+) -> QueryResult<()> {
     diesel::update(o::table.find(id))
         .set(o::reservation_id.eq(reservation_id))
         .execute(conn)
@@ -223,7 +230,7 @@ pub fn set_reservation(conn: &mut PgConnection, id: Uuid, reservation_id: Uuid) 
 /// Moves the payment deadline.
 pub fn set_payment_due(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: OrderId,
     at: chrono::DateTime<chrono::Utc>,
 ) -> QueryResult<OrderRow> {
     diesel::update(o::table.find(id))
@@ -235,7 +242,7 @@ pub fn set_payment_due(
 /// Sets the carrier and tracking number.
 pub fn set_tracking(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: OrderId,
     carrier: Option<String>,
     tracking_number: Option<String>,
 ) -> QueryResult<OrderRow> {
@@ -283,7 +290,7 @@ pub struct ListQuery {
     /// A number prefix (`CN-00`) or a product name in a line.
     pub number_prefix_or_item: Option<(String, String)>,
     /// Ids below this (the cursor).
-    pub before_id: Option<Uuid>,
+    pub before_id: Option<OrderId>,
     /// Rows to fetch.
     pub limit: i64,
 }

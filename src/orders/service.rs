@@ -8,6 +8,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::OrderId;
 use super::state::{self, Mover, OrderStatus, PaymentStatus, Refusal, ShippingStatus, Statuses};
 use super::{HistoryRow, OrderItemRow, OrderRow, repo};
 use crate::auth::{Actor, Principal};
@@ -24,7 +25,10 @@ pub use super::payments::{
 };
 
 /// The orders of a checkout, by seller.
-pub fn of_checkout(conn: &mut PgConnection, checkout_id: Uuid) -> Result<Vec<OrderRow>, AppError> {
+pub fn of_checkout(
+    conn: &mut PgConnection,
+    checkout_id: crate::ids::CheckoutId,
+) -> Result<Vec<OrderRow>, AppError> {
     Ok(repo::of_checkout(conn, checkout_id)?)
 }
 
@@ -33,7 +37,7 @@ pub fn of_checkout(conn: &mut PgConnection, checkout_id: Uuid) -> Result<Vec<Ord
 pub fn get(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
 ) -> Result<(OrderRow, Vec<OrderItemRow>, Vec<HistoryRow>), AppError> {
     let (order, _) = visible(conn, viewer, id)?;
     let items = repo::items_of(conn, id)?;
@@ -44,7 +48,7 @@ pub fn get(
 pub fn timeline(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
 ) -> Result<Vec<HistoryRow>, AppError> {
     visible(conn, viewer, id)?;
     Ok(repo::history_of(conn, id)?)
@@ -301,7 +305,7 @@ pub fn move_shipping(
 pub(super) fn visible(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
 ) -> Result<(OrderRow, Mover), AppError> {
     let order = repo::find(conn, id)?.ok_or(AppError::NotFound("order"))?;
     let mover = mover_of(viewer, &order).ok_or(AppError::NotFound("order"))?;
@@ -314,7 +318,7 @@ pub(super) fn visible(
 pub fn cancel(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     reason: &str,
 ) -> Result<OrderRow, AppError> {
     conn.transaction(|conn| {
@@ -353,7 +357,7 @@ fn unwind_stock(
                     item.product_id,
                     item.quantity,
                     MovementReason::Return,
-                    Some((OwnerType::Order, order.id)),
+                    Some((OwnerType::Order, order.id.uuid())),
                     Some(order.number.clone()),
                     "order cancelled".into(),
                 )?;
@@ -394,7 +398,7 @@ pub(super) fn commit_stock(
                 actor,
                 inventory::NewReservation {
                     owner_type: OwnerType::Order,
-                    owner_id: order.id,
+                    owner_id: order.id.uuid(),
                     ttl_seconds: 60,
                     lines,
                 },
@@ -425,7 +429,7 @@ pub enum OverrideTarget {
 pub fn override_status(
     conn: &mut PgConnection,
     viewer: &Principal,
-    id: Uuid,
+    id: OrderId,
     target: OverrideTarget,
     reason: &str,
 ) -> Result<OrderRow, AppError> {

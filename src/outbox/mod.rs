@@ -14,6 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::schema::outbox;
+use crate::ids::OrderId;
 
 crate::text_enum! {
     /// What happened, as the outbox's `topic` column stores it.
@@ -58,7 +59,7 @@ pub struct OutboxRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderPlaced {
     /// The order.
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     /// The buyer.
     pub user_id: Uuid,
     /// The seller.
@@ -73,7 +74,7 @@ pub struct OrderPlaced {
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusChanged {
     /// The order.
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     /// Its number.
     pub number: String,
     /// `status`, `payment_status` or `shipping_status`.
@@ -123,8 +124,8 @@ impl Message {
     /// The entity it is about (the order, the product).
     pub fn aggregate_id(&self) -> Uuid {
         match self {
-            Self::OrderPlaced(m) => m.order_id,
-            Self::OrderStatusChanged(m) => m.order_id,
+            Self::OrderPlaced(m) => m.order_id.uuid(),
+            Self::OrderStatusChanged(m) => m.order_id.uuid(),
             Self::LowStock(m) => m.product_id,
         }
     }

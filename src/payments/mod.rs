@@ -94,7 +94,7 @@ pub struct PaymentSubmissionRow {
     /// Submission id.
     pub id: Uuid,
     /// The order.
-    pub order_id: Uuid,
+    pub order_id: crate::ids::OrderId,
     /// The method's code.
     pub method: String,
     /// What the buyer sent (bank, phone, national id, reference, sender, date).
@@ -106,7 +106,7 @@ pub struct PaymentSubmissionRow {
     /// The reference as compared for reuse (`service::reference_key`).
     pub reference_key: String,
     /// Another order that already used this reference with the same method and bank.
-    pub duplicate_of: Option<Uuid>,
+    pub duplicate_of: Option<crate::ids::OrderId>,
     /// `submitted`, `verified` or `rejected`.
     pub status: String,
     /// Why it was rejected.

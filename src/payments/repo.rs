@@ -2,10 +2,10 @@
 //! `payment_submissions`.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::{Currency, MethodCode, PaymentMethodRow, PaymentSubmissionRow};
 use crate::db::schema::{payment_methods as m, payment_submissions as p};
+use crate::ids::OrderId;
 
 /// Active methods, by code.
 pub fn active(conn: &mut PgConnection) -> QueryResult<Vec<PaymentMethodRow>> {
@@ -86,8 +86,8 @@ pub fn reference_used_by(
     method: MethodCode,
     bank: &str,
     reference_key: &str,
-    other_than: Uuid,
-) -> QueryResult<Option<Uuid>> {
+    other_than: OrderId,
+) -> QueryResult<Option<OrderId>> {
     p::table
         .filter(p::method.eq(method.as_str()))
         .filter(p::bank.eq(bank))
@@ -110,7 +110,7 @@ pub fn insert_submission(conn: &mut PgConnection, row: &PaymentSubmissionRow) ->
 /// one statement.
 pub fn settle_latest(
     conn: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
     status: &str,
     reason: &str,
 ) -> QueryResult<()> {
@@ -130,7 +130,7 @@ pub fn settle_latest(
 /// An order's submissions, oldest first.
 pub fn submissions_of(
     conn: &mut PgConnection,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> QueryResult<Vec<PaymentSubmissionRow>> {
     p::table
         .filter(p::order_id.eq(order_id))

@@ -192,7 +192,7 @@ async fn hot_writes_are_prepared_once_per_connection() {
             id,
             version: version + 1,
         };
-        let bumped = canasta::carts::repo::bump(conn, id, version, true, Publish::of(&next))
+        let bumped = canasta::carts::repo::bump(conn, id.into(), version, true, Publish::of(&next))
             .unwrap()
             .expect("the cart was at this version");
         assert_eq!(bumped.version, version + 1);
@@ -202,7 +202,7 @@ async fn hot_writes_are_prepared_once_per_connection() {
     // A stale version bumps nothing.
     let stale = Publish::of(&Event::Rate);
     assert!(
-        canasta::carts::repo::bump(conn, id, version - 1, true, stale)
+        canasta::carts::repo::bump(conn, id.into(), version - 1, true, stale)
             .unwrap()
             .is_none()
     );

@@ -82,7 +82,7 @@ pub async fn join_group_cart(
     let id = path.into_inner();
     let token = body.into_inner().invite_token;
     let view = db::run(&pool, move |c| {
-        service::join_group_cart(c, &user, id, &token)
+        service::join_group_cart(c, &user, id.into(), &token)
     })
     .await?;
     Ok(respond(actix_web::http::StatusCode::OK, view.into()))
@@ -105,7 +105,10 @@ pub async fn leave_group_cart(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    db::run(&pool, move |c| service::leave_group_cart(c, &user, id)).await?;
+    db::run(&pool, move |c| {
+        service::leave_group_cart(c, &user, id.into())
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -128,7 +131,7 @@ pub async fn remove_group_cart_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, member) = path.into_inner();
     let view = db::run(&pool, move |c| {
-        service::remove_participant(c, &user, id, member)
+        service::remove_participant(c, &user, id.into(), member)
     })
     .await?;
     Ok(respond(actix_web::http::StatusCode::OK, view.into()))
@@ -151,7 +154,7 @@ pub async fn rotate_group_cart_invite(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<InviteResponse>, AppError> {
     let id = path.into_inner();
-    let token = db::run(&pool, move |c| service::rotate_invite(c, &user, id)).await?;
+    let token = db::run(&pool, move |c| service::rotate_invite(c, &user, id.into())).await?;
     Ok(web::Json(InviteResponse {
         invite_token: token,
     }))

@@ -85,7 +85,7 @@ pub async fn merge_cart(
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let (view, adjustments, already) = db::run(&pool, move |c| {
-        service::merge(c, &user, **policy, b.guest_cart_id, &b.guest_token)
+        service::merge(c, &user, **policy, b.guest_cart_id.into(), &b.guest_token)
     })
     .await?;
     let cart = CartResponse::from(view);

@@ -203,7 +203,7 @@ impl From<CartView> for CartResponse {
             }
         }
         Self {
-            id: v.cart.id,
+            id: v.cart.id.uuid(),
             kind: v.cart.kind,
             participants: v
                 .participants
@@ -256,13 +256,13 @@ async fn write(
     let expected = if_match.expected()?;
     let reader = caller.clone();
     match db::run(&pool, move |c| {
-        service::update_cart(c, &caller, id, expected, ops)
+        service::update_cart(c, &caller, id.into(), expected, ops)
     })
     .await
     {
         Ok(view) => Ok(respond(actix_web::http::StatusCode::OK, view.into())),
         Err(err @ AppError::PreconditionFailed { .. }) => {
-            let current = db::run(&pool, move |c| service::get_cart(c, &reader, id)).await?;
+            let current = db::run(&pool, move |c| service::get_cart(c, &reader, id.into())).await?;
             let body = CartResponse::from(current);
             let version = body.version;
             let mut problem = Problem::from_error(&err);
@@ -485,7 +485,7 @@ pub async fn get_cart(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let view = db::run(&pool, move |c| service::get_cart(c, &caller, id)).await?;
+    let view = db::run(&pool, move |c| service::get_cart(c, &caller, id.into())).await?;
     Ok(respond(actix_web::http::StatusCode::OK, view.into()))
 }
 

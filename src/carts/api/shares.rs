@@ -8,6 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::{CartResponse, respond};
+use crate::carts::CartId;
 use crate::carts::service::{self, Caller};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
@@ -60,7 +61,7 @@ pub async fn share_cart(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let (share, token, snapshot) =
-        db::run(&pool, move |c| service::share_cart(c, &caller, id)).await?;
+        db::run(&pool, move |c| service::share_cart(c, &caller, id.into())).await?;
     Ok(HttpResponse::Created().json(CartShareResponse {
         id: share,
         path: format!("/api/v1/shared/carts/{token}"),
@@ -91,7 +92,7 @@ pub async fn revoke_cart_share(
 ) -> Result<HttpResponse, AppError> {
     let (cart, share) = path.into_inner();
     db::run(&pool, move |c| {
-        service::revoke_cart_share(c, &caller, cart, share)
+        service::revoke_cart_share(c, &caller, cart.into(), share)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -145,7 +146,7 @@ pub async fn copy_shared_cart(
     body: ValidatedJson<CopySharedCartRequest>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    let target = body.into_inner().cart_id;
+    let target = body.into_inner().cart_id.map(CartId::from);
     let view = db::run(&pool, move |c| {
         service::copy_shared_cart(c, &caller, &token, target)
     })

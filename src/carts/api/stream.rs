@@ -116,8 +116,10 @@ pub async fn create_cart_stream_ticket(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let (ticket, expires_at) =
-        db::run(&pool, move |c| service::issue_stream_ticket(c, &caller, id)).await?;
+    let (ticket, expires_at) = db::run(&pool, move |c| {
+        service::issue_stream_ticket(c, &caller, id.into())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(StreamTicket {
         url: format!("/api/v1/carts/{id}/events?ticket={ticket}"),
         ticket,
@@ -163,8 +165,8 @@ pub async fn stream_cart_events(
         // Subscribe before reading, so no change between the two is missed.
         let rx = hub.subscribe();
         let view = match ticket {
-            Some(t) => service::redeem_stream_ticket(c, id, &t)?,
-            None => service::get_cart(c, &caller, id)?,
+            Some(t) => service::redeem_stream_ticket(c, id.into(), &t)?,
+            None => service::get_cart(c, &caller, id.into())?,
         };
         Ok((rx, view))
     })

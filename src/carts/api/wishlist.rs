@@ -57,7 +57,7 @@ pub async fn move_cart_item_to_wishlist(
         hold_seconds: policy.hold_seconds,
     };
     let view = db::run(&pool, move |c| {
-        service::move_to_wishlist(c, &caller, cart, expected, item, list)
+        service::move_to_wishlist(c, &caller, cart.into(), expected, item, list)
     })
     .await?;
     Ok(respond(actix_web::http::StatusCode::OK, view.into()))

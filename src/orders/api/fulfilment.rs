@@ -13,8 +13,8 @@ use crate::error::AppError;
 use crate::http::extract::AuthUser;
 use crate::http::extract::ValidatedJson;
 use crate::http::problem::Problem;
-use crate::orders::service;
 use crate::orders::state::ShippingStatus;
+use crate::orders::{OrderId, service};
 
 /// Shipping statuses a seller or operator sets.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -86,7 +86,7 @@ pub async fn update_shipping(
     path: web::Path<Uuid>,
     body: ValidatedJson<ShippingRequest>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let b = body.into_inner();
     let update = service::ShippingUpdate {
         to: b.status.into(),

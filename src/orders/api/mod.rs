@@ -27,7 +27,7 @@ use crate::http::extract::ValidatedJson;
 use crate::http::problem::Problem;
 use crate::money::DualPrice;
 use crate::orders::state::{Action, OrderStatus, PaymentStatus, ShippingStatus};
-use crate::orders::{HistoryRow, OrderItemRow, OrderRow, service};
+use crate::orders::{HistoryRow, OrderId, OrderItemRow, OrderRow, service};
 
 /// An order's money and statuses.
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,9 +75,9 @@ impl From<&OrderRow> for OrderSummary {
     fn from(o: &OrderRow) -> Self {
         let dp = DualPrice::new;
         Self {
-            id: o.id,
+            id: o.id.uuid(),
             number: o.number.clone(),
-            checkout_id: o.checkout_id,
+            checkout_id: o.checkout_id.uuid(),
             seller_id: o.seller_id,
             status: o.status,
             payment_status: o.payment_status,
@@ -326,7 +326,7 @@ pub async fn get_order(
     user: AuthUser,
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrderDetails>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let viewer = user.0.clone();
     let (order, items, history, payments, actions) = db::run(&pool, move |c| {
         let (order, items, history) = service::get(c, &user, id)?;
@@ -393,7 +393,7 @@ pub async fn cancel_order(
     path: web::Path<Uuid>,
     body: ValidatedJson<ReasonRequest>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let reason = body.into_inner().reason;
     summary_of(&pool, move |c| service::cancel(c, &user, id, &reason)).await
 }
@@ -424,10 +424,10 @@ pub async fn get_order_timeline(
     user: AuthUser,
     path: web::Path<Uuid>,
 ) -> Result<web::Json<Timeline>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let history = db::run(&pool, move |c| service::timeline(c, &user, id)).await?;
     Ok(web::Json(Timeline {
-        order_id: id,
+        order_id: id.uuid(),
         entries: history.into_iter().map(Into::into).collect(),
     }))
 }
@@ -480,7 +480,7 @@ pub async fn override_order(
     path: web::Path<Uuid>,
     body: ValidatedJson<OverrideRequest>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let b = body.into_inner();
     fn parse<T: std::str::FromStr>(
         to: &str,

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::http::extract::AuthUser;
 use crate::http::extract::ValidatedJson;
 use crate::http::problem::Problem;
-use crate::orders::{PaymentSubmissionRow, service};
+use crate::orders::{OrderId, PaymentSubmissionRow, service};
 
 /// A payment the buyer reported.
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,7 +97,7 @@ impl TryFrom<PaymentSubmissionRow> for PaymentSubmissionResponse {
             id: p.id,
             method: p.method,
             details: PaymentDetails::of(p.details)?,
-            duplicate_of: p.duplicate_of,
+            duplicate_of: p.duplicate_of.map(Uuid::from),
             status: p.status,
             reason: p.reason,
             created_at: p.created_at,
@@ -151,7 +151,7 @@ pub async fn report_payment(
     path: web::Path<Uuid>,
     body: ValidatedJson<ReportPaymentRequest>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let b = body.into_inner();
     let report = service::PaymentReport {
         bank: b.bank,
@@ -185,7 +185,7 @@ pub async fn verify_payment(
     user: AuthUser,
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     summary_of(&pool, move |c| service::verify_payment(c, &user, id)).await
 }
 
@@ -207,7 +207,7 @@ pub async fn reject_payment(
     path: web::Path<Uuid>,
     body: ValidatedJson<ReasonRequest>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let reason = body.into_inner().reason;
     summary_of(&pool, move |c| {
         service::reject_payment(c, &user, id, &reason)
@@ -255,7 +255,7 @@ pub async fn collect_payment(
     path: web::Path<Uuid>,
     body: ValidatedJson<CollectPaymentRequest>,
 ) -> Result<web::Json<OrderSummary>, AppError> {
-    let id = path.into_inner();
+    let id = OrderId::from(path.into_inner());
     let b = body.into_inner();
     let collection = service::Collection {
         amount: b.amount,
