@@ -125,7 +125,12 @@ pub fn main() -> Result<(), CliError> {
                 return Err("--role seller needs --seller <SELLER_ID>".into());
             }
             let keys = JwtKeys::from_settings(&JwtSettings::from_env()?)?;
-            let token = keys.mint(sub.unwrap_or_else(Uuid::now_v7), &roles, seller, ttl)?;
+            let token = keys.mint(
+                sub.unwrap_or_else(Uuid::now_v7),
+                &roles,
+                seller.map(Into::into),
+                ttl,
+            )?;
             println!("{token}");
             Ok(())
         }

@@ -155,7 +155,7 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
     let (mut sellers_added, mut products_added) = (0, 0);
     for (id, name) in SELLERS {
         let new = sellers::service::NewSeller {
-            id: Uuid::from_u128(id),
+            id: Uuid::from_u128(id).into(),
             display_name: name.into(),
             active: true,
         };
@@ -167,7 +167,7 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
     }
     for (seller, sku, name, category, price, weight) in PRODUCTS {
         let new = products::service::NewProduct {
-            seller_id: Some(Uuid::from_u128(SELLERS[seller].0)),
+            seller_id: Some(Uuid::from_u128(SELLERS[seller].0).into()),
             sku: sku.into(),
             name: name.into(),
             description: format!("{name}. Producto de demostración."),
@@ -185,7 +185,7 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
                 product
             }
             Err(e) if already(&e, ErrorCode::DuplicateSku) => {
-                products::service::find_by_sku(conn, seller_id, sku)
+                products::service::find_by_sku(conn, seller_id.into(), sku)
                     .map_err(|e| format!("seeding products: {e:?}"))?
                     .ok_or("a seeded product vanished")?
             }
@@ -239,7 +239,12 @@ pub fn run(conn: &mut PgConnection, keys: &JwtKeys) -> Result<String, Box<dyn st
     seed_delivery(conn, &admin)?;
     let day = Duration::from_secs(86_400);
     let customer = keys.mint(CUSTOMER_ID, &[Role::Customer], None, day)?;
-    let seller = keys.mint(SELLER_USER_ID, &[Role::Seller], Some(demo_seller_id()), day)?;
+    let seller = keys.mint(
+        SELLER_USER_ID,
+        &[Role::Seller],
+        Some(demo_seller_id().into()),
+        day,
+    )?;
     let admin_token = keys.mint(ADMIN_ID, &[Role::Admin], None, day)?;
     let mut out = String::new();
     let _ = writeln!(
@@ -267,7 +272,7 @@ fn seed_delivery(
     use crate::delivery::{DeliveryKind, DeliveryOptionRow, service};
     for (id, _) in SELLERS {
         let seller_id = Uuid::from_u128(id);
-        if !service::list_for_seller(conn, seller_id)
+        if !service::list_for_seller(conn, seller_id.into())
             .map_err(|e| format!("{e:?}"))?
             .is_empty()
         {
@@ -296,7 +301,7 @@ fn seed_delivery(
         ] {
             let row = DeliveryOptionRow {
                 id: Uuid::now_v7(),
-                seller_id,
+                seller_id: seller_id.into(),
                 kind,
                 name: name.into(),
                 carrier: carrier.into(),

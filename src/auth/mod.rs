@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::config::{JwtAlgorithm, JwtSettings};
 use crate::error::AppError;
+use crate::ids::SellerId;
 
 /// What a caller may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,7 +66,7 @@ pub struct Claims {
     pub roles: Vec<String>,
     /// The seller the user works for, with the `seller` role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// Issued at, seconds since the epoch.
@@ -87,7 +88,7 @@ pub struct Principal {
     /// Known roles the token grants.
     pub roles: HashSet<Role>,
     /// The seller this user acts for, when it has the seller role.
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
 }
 
 impl Principal {
@@ -107,12 +108,12 @@ impl Principal {
     }
 
     /// The seller id when the caller acts for a seller.
-    pub fn acting_seller(&self) -> Option<Uuid> {
+    pub fn acting_seller(&self) -> Option<SellerId> {
         self.seller_id.filter(|_| self.has(Role::Seller))
     }
 
     /// True when the caller is an admin or acts for `seller_id`.
-    pub fn manages_seller(&self, seller_id: Uuid) -> bool {
+    pub fn manages_seller(&self, seller_id: SellerId) -> bool {
         self.is_admin() || self.acting_seller() == Some(seller_id)
     }
 
@@ -324,7 +325,7 @@ impl JwtKeys {
         &self,
         sub: Uuid,
         roles: &[Role],
-        seller_id: Option<Uuid>,
+        seller_id: Option<SellerId>,
         ttl: Duration,
     ) -> Result<String, KeyError> {
         let key = self.encoding.as_ref().ok_or(KeyError::NoSigningKey)?;

@@ -11,7 +11,7 @@ use super::service::{
 use super::{CartStatus, ItemRow, repo};
 use crate::auth::{Principal, tokens};
 use crate::error::AppError;
-use crate::ids::CartId;
+use crate::ids::{CartId, ProductId};
 use crate::inventory;
 use crate::products::service::{self as products};
 
@@ -19,7 +19,7 @@ use crate::products::service::{self as products};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Adjustment {
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Units the two carts held together.
     pub requested: i32,
     /// Units in the merged cart.
@@ -59,7 +59,7 @@ pub fn merge(
         }
         let from = repo::items_of(conn, guest.id)?;
         let into = repo::items_of(conn, target.id)?;
-        let ids: Vec<Uuid> = from.iter().map(|i| i.product_id).collect();
+        let ids: Vec<ProductId> = from.iter().map(|i| i.product_id).collect();
         let facts = products::facts(conn, &ids)?;
         // Both carts' own soft holds are released below and the merged lines
         // held again, so units either cart holds are available to the merge.
@@ -75,7 +75,7 @@ pub fn merge(
             inventory::OwnerType::Cart,
             guest.id.uuid(),
         )?;
-        let own = |p: &Uuid| {
+        let own = |p: &ProductId| {
             held_by_target.get(p).copied().unwrap_or(0) + held_by_guest.get(p).copied().unwrap_or(0)
         };
         let mut lines = into.len();

@@ -26,6 +26,7 @@ use crate::db::schema::{
     cart_item_price_changes, cart_items, cart_participants, cart_shares, carts,
 };
 pub use crate::ids::CartId;
+use crate::ids::{ProductId, SellerId};
 use crate::money::DualPrice;
 
 crate::text_enum! {
@@ -120,9 +121,9 @@ pub struct ItemRow {
     /// The cart.
     pub cart_id: CartId,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Its seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Units.
     pub quantity: i32,
     /// On the saved-for-later list instead of in the cart.
@@ -210,7 +211,8 @@ pub struct CartShareRow {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SharedLine {
     /// The product.
-    pub product_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub product_id: ProductId,
     /// Its name then.
     pub name: String,
     /// Its SKU then.

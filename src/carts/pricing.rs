@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::fees::FeeRuleRow;
+use crate::ids::{ProductId, SellerId};
 use crate::money::DualPrice;
 
 /// What a notice is about.
@@ -34,7 +35,8 @@ pub struct Notice {
     /// The cart line.
     pub item_id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub product_id: ProductId,
     /// The unit price before, for `price_changed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_price: Option<DualPrice>,
@@ -53,7 +55,7 @@ pub struct Notice {
 }
 
 impl Notice {
-    fn new(kind: NoticeKind, item_id: Uuid, product_id: Uuid) -> Self {
+    fn new(kind: NoticeKind, item_id: Uuid, product_id: ProductId) -> Self {
         Self {
             kind,
             item_id,
@@ -73,7 +75,7 @@ pub struct LineFacts {
     /// The line.
     pub item_id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Saved for later (not being bought now).
     pub saved: bool,
     /// Quantity on the line.
@@ -172,7 +174,8 @@ pub fn review_line(f: &LineFacts, rate: Decimal) -> LineOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SellerSubtotal {
     /// The seller.
-    pub seller_id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub seller_id: SellerId,
     /// Its shop name (as snapshotted).
     pub seller_name: String,
     /// Units counted.
@@ -211,7 +214,7 @@ pub struct Summary {
 #[derive(Debug, Clone)]
 pub struct CountedLine {
     /// The seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Its shop name.
     pub seller_name: String,
     /// Unit price.
@@ -272,7 +275,7 @@ mod tests {
     fn facts(stored_usd: &str, price_usd: &str) -> LineFacts {
         LineFacts {
             item_id: Uuid::now_v7(),
-            product_id: Uuid::now_v7(),
+            product_id: ProductId::now_v7(),
             saved: false,
             quantity: 3,
             stored: DualPrice::at_rate(d(stored_usd), d("10")),
@@ -373,7 +376,11 @@ mod tests {
             unit: DualPrice::at_rate(d(usd), rate),
             quantity: q,
         };
-        let lines = [line(a, "1.01", 3), line(b, "19.99", 1), line(a, "0.33", 7)];
+        let lines = [
+            line(a.into(), "1.01", 3),
+            line(b.into(), "19.99", 1),
+            line(a.into(), "0.33", 7),
+        ];
         let s = summarize(
             &lines,
             &[

@@ -24,7 +24,7 @@ use super::{
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode, Shortage};
 use crate::events::{Event, Publish};
-use crate::ids::CartId;
+use crate::ids::{CartId, ProductId};
 use crate::inventory::StockRow;
 use crate::money::DualPrice;
 use crate::products::service::{self as products, ProductFacts};
@@ -100,7 +100,7 @@ pub(super) fn place_hold(
     ttl: i64,
     actor: &crate::auth::Actor,
 ) -> Result<(), AppError> {
-    let lines: Vec<(Uuid, i32)> = items
+    let lines: Vec<(ProductId, i32)> = items
         .iter()
         .filter(|i| !i.saved_for_later)
         .map(|i| (i.product_id, i.quantity))
@@ -301,11 +301,11 @@ pub(super) fn view(
 #[derive(Default)]
 struct Memo {
     rate: Option<RateRow>,
-    loaded: std::collections::HashSet<Uuid>,
-    facts: HashMap<Uuid, ProductFacts>,
-    stock: BTreeMap<Uuid, StockRow>,
+    loaded: std::collections::HashSet<ProductId>,
+    facts: HashMap<ProductId, ProductFacts>,
+    stock: BTreeMap<ProductId, StockRow>,
     /// Units the cart's own soft hold keeps, per loaded product.
-    held: BTreeMap<Uuid, i32>,
+    held: BTreeMap<ProductId, i32>,
     /// The cart's lines, oldest first, once read (kept in step by writes).
     items: Option<Vec<ItemRow>>,
 }
@@ -334,9 +334,9 @@ impl Memo {
         &mut self,
         conn: &mut PgConnection,
         cart_id: CartId,
-        ids: &[Uuid],
+        ids: &[ProductId],
     ) -> Result<(), AppError> {
-        let missing: Vec<Uuid> = ids
+        let missing: Vec<ProductId> = ids
             .iter()
             .copied()
             .filter(|id| !self.loaded.contains(id))
@@ -402,7 +402,7 @@ fn view_with(
     } else {
         Some(memo.rate(conn)?)
     };
-    let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+    let ids: Vec<ProductId> = items.iter().map(|i| i.product_id).collect();
     memo.products(conn, cart.id, &ids)?;
     let (facts, stock, own) = (&memo.facts, &memo.stock, &memo.held);
     let mut changed = touched;
@@ -531,7 +531,7 @@ fn view_with(
         // The cart is locked by this transaction, so its next version is
         // known and the event can go out with the bump.
         let next = Event::Cart {
-            id: cart.id.uuid(),
+            id: cart.id,
             version: cart.version + 1,
         };
         repo::bump(conn, cart.id, cart.version, touched, Publish::of(&next))?
@@ -555,7 +555,7 @@ pub enum Op {
     /// Add units of a product (increases an existing line).
     Add {
         /// The product.
-        product_id: Uuid,
+        product_id: ProductId,
         /// Units to add.
         quantity: i32,
     },
@@ -603,7 +603,7 @@ fn check_quantity(
     }
     if quantity > stock.available() {
         return Err(AppError::InsufficientStock(vec![Shortage {
-            product_id: f.product.id,
+            product_id: f.product.id.uuid(),
             requested: i64::from(quantity),
             available: i64::from(stock.available()),
         }]));
@@ -613,8 +613,8 @@ fn check_quantity(
 
 fn sellable<'a>(
     prefix: &str,
-    facts: &'a HashMap<Uuid, ProductFacts>,
-    product_id: Uuid,
+    facts: &'a HashMap<ProductId, ProductFacts>,
+    product_id: ProductId,
 ) -> Result<&'a ProductFacts, AppError> {
     let f = facts
         .get(&product_id)
@@ -664,7 +664,7 @@ fn apply_op(
     };
     // Every line's product is read now (the same two statements), so the
     // view after the write reuses them.
-    let ids: Vec<Uuid> = items
+    let ids: Vec<ProductId> = items
         .iter()
         .map(|i| i.product_id)
         .chain(product_of(&op))

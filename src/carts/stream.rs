@@ -4,17 +4,19 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::repo;
 use super::service::{Caller, CartView, authorize, view};
 use crate::auth::tokens;
 use crate::error::AppError;
-use crate::ids::CartId;
+use crate::ids::{CartId, ProductId, SellerId};
 
 /// The products in a cart (to know which product events concern it).
-pub fn product_ids(conn: &mut PgConnection, id: Uuid) -> Result<Vec<(Uuid, Uuid)>, AppError> {
-    Ok(repo::items_of(conn, id.into())?
+pub fn product_ids(
+    conn: &mut PgConnection,
+    id: CartId,
+) -> Result<Vec<(ProductId, SellerId)>, AppError> {
+    Ok(repo::items_of(conn, id)?
         .into_iter()
         .map(|i| (i.product_id, i.seller_id))
         .collect())

@@ -9,7 +9,7 @@ use super::repo;
 use super::service::{Caller, CartPolicy, CartView, Op, lock_user_cart, update_cart};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::ids::CartId;
+use crate::ids::{CartId, ProductId};
 
 /// Moves a line to one of the user's wishlists (`None`: the default list).
 pub fn move_to_wishlist(
@@ -48,7 +48,7 @@ pub fn add_from_wishlist(
     user: &Principal,
     policy: CartPolicy,
     wishlist_id: Uuid,
-    product_id: Uuid,
+    product_id: ProductId,
     quantity: i32,
 ) -> Result<CartView, AppError> {
     conn.transaction(|conn| {

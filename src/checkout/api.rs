@@ -128,13 +128,13 @@ impl From<Review> for CheckoutResponse {
                 .sellers
                 .into_iter()
                 .map(|s| SellerReviewResponse {
-                    seller_id: s.seller_id,
+                    seller_id: s.seller_id.uuid(),
                     seller_name: s.seller_name,
                     lines: s
                         .lines
                         .into_iter()
                         .map(|l| CheckoutLineResponse {
-                            product_id: l.line.product_id,
+                            product_id: l.line.product_id.uuid(),
                             name: l.line.name,
                             sku: l.line.sku,
                             image_url: l.line.image_url,
@@ -280,9 +280,11 @@ pub async fn update_checkout(
     let b = body.into_inner();
     let choices = Choices {
         address_id: b.address_id,
-        deliveries: b
-            .deliveries
-            .map(|d| d.into_iter().map(|c| (c.seller_id, c.option_id)).collect()),
+        deliveries: b.deliveries.map(|d| {
+            d.into_iter()
+                .map(|c| (c.seller_id.into(), c.option_id))
+                .collect()
+        }),
         payment_method: b.payment_method,
         gift_wrap: b.gift_wrap,
         gift_message: b.gift_message,

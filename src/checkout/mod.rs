@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 use crate::db::Json;
 use crate::db::schema::checkouts;
-use crate::ids::CartId;
 pub use crate::ids::CheckoutId;
+use crate::ids::{CartId, ProductId, SellerId};
 
 /// How long a checkout holds the stock.
 pub const CHECKOUT_TTL_SECONDS: i64 = 15 * 60;
@@ -42,9 +42,9 @@ crate::text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutLine {
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Its seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// The seller's shop name.
     pub seller_name: String,
     /// Product name.
@@ -74,7 +74,7 @@ pub struct CheckoutRow {
     /// The chosen address.
     pub address_id: Option<Uuid>,
     /// The chosen delivery option per seller (`{seller_id: option_id}`).
-    pub deliveries: Json<BTreeMap<Uuid, Uuid>>,
+    pub deliveries: Json<BTreeMap<SellerId, Uuid>>,
     /// The chosen payment method code.
     pub payment_method: Option<String>,
     /// Gift wrap.

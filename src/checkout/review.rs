@@ -16,6 +16,7 @@ use crate::auth::Principal;
 use crate::carts::pricing::AppliedFee;
 use crate::delivery::DeliveryOptionRow;
 use crate::error::{AppError, FieldError};
+use crate::ids::{ProductId, SellerId};
 use crate::money::DualPrice;
 use crate::payments::{MethodCode, PaymentMethodRow};
 use crate::rates::RateRow;
@@ -35,7 +36,7 @@ pub struct ReviewLine {
 #[derive(Debug, Clone)]
 pub struct SellerReview {
     /// The seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Its shop name.
     pub seller_name: String,
     /// Its lines.
@@ -101,7 +102,7 @@ pub(super) fn review_with(
 ) -> Result<Review, AppError> {
     let rate = crate::rates::service::require_current_rate(conn)?;
     let lines = row.lines.0.clone();
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
+    let ids: Vec<ProductId> = lines.iter().map(|l| l.product_id).collect();
     let facts = crate::products::service::facts(conn, &ids)?;
     let rules = crate::fees::service::active_rules(conn)?;
     let address = match row.address_id {
@@ -120,7 +121,7 @@ pub(super) fn review_with(
     if method.is_none() {
         missing.push(FieldError::new("payment_method", "choose a payment method"));
     }
-    let mut by_seller: BTreeMap<Uuid, Vec<CheckoutLine>> = BTreeMap::new();
+    let mut by_seller: BTreeMap<SellerId, Vec<CheckoutLine>> = BTreeMap::new();
     for line in lines {
         by_seller.entry(line.seller_id).or_default().push(line);
     }

@@ -14,7 +14,7 @@ use super::{CHECKOUT_TTL_SECONDS, CheckoutLine, CheckoutRow, CheckoutStatus, rep
 use crate::auth::{Actor, Principal};
 use crate::db::Json;
 use crate::error::{AppError, ErrorCode, FieldError};
-use crate::ids::{CartId, CheckoutId};
+use crate::ids::{CartId, CheckoutId, SellerId};
 use crate::inventory::service::{self as inventory, NewReservation};
 use crate::inventory::{OwnerType, ReservationStatus};
 use crate::payments::MethodCode;
@@ -164,7 +164,7 @@ pub struct Choices {
     /// One of the buyer's addresses.
     pub address_id: Option<Uuid>,
     /// A delivery option per seller.
-    pub deliveries: Option<Vec<(Uuid, Uuid)>>,
+    pub deliveries: Option<Vec<(SellerId, Uuid)>>,
     /// The payment method.
     pub payment_method: Option<MethodCode>,
     /// Gift wrap.
@@ -226,7 +226,7 @@ pub fn choose(
             }
         }
         if let Some(choices) = ch.deliveries {
-            let sellers: Vec<Uuid> = row.lines.iter().map(|l| l.seller_id).collect();
+            let sellers: Vec<SellerId> = row.lines.iter().map(|l| l.seller_id).collect();
             for (i, (seller, option)) in choices.into_iter().enumerate() {
                 let offered = crate::delivery::service::list_for_seller(conn, seller)?;
                 if !sellers.contains(&seller) {

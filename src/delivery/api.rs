@@ -57,7 +57,7 @@ impl From<DeliveryOptionRow> for DeliveryOptionResponse {
     fn from(r: DeliveryOptionRow) -> Self {
         Self {
             id: r.id,
-            seller_id: r.seller_id,
+            seller_id: r.seller_id.uuid(),
             kind: r.kind,
             name: r.name,
             carrier: r.carrier,
@@ -229,7 +229,7 @@ pub async fn list_delivery_options(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<DeliveryOptionList>, AppError> {
     let seller = path.into_inner();
-    let rows = db::run(&pool, move |c| service::list_for_seller(c, seller)).await?;
+    let rows = db::run(&pool, move |c| service::list_for_seller(c, seller.into())).await?;
     Ok(web::Json(DeliveryOptionList {
         items: rows.into_iter().map(Into::into).collect(),
     }))
@@ -277,7 +277,7 @@ pub async fn create_delivery_option(
     let now = crate::db::now();
     let mut row = DeliveryOptionRow {
         id: Uuid::now_v7(),
-        seller_id: seller,
+        seller_id: seller.into(),
         kind: DeliveryKind::Pickup,
         name: String::new(),
         carrier: String::new(),
@@ -359,7 +359,7 @@ pub struct SellerQuoteResponse {
 impl From<SellerQuote> for SellerQuoteResponse {
     fn from(q: SellerQuote) -> Self {
         Self {
-            seller_id: q.seller_id,
+            seller_id: q.seller_id.uuid(),
             seller_name: q.seller_name,
             subtotal: q.subtotal,
             weight_kg: q.weight_kg,
@@ -403,7 +403,7 @@ pub async fn quote_cart_delivery(
     let cart = path.into_inner();
     let address = body.into_inner().address_id;
     let quotes = db::run(&pool, move |c| {
-        service::quote_cart(c, &caller, cart, address)
+        service::quote_cart(c, &caller, cart.into(), address)
     })
     .await?;
     Ok(web::Json(QuoteResponse {

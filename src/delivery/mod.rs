@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::db::schema::delivery_options;
+use crate::ids::SellerId;
 use crate::money;
 
 crate::text_enum! {
@@ -36,7 +37,7 @@ pub struct DeliveryOptionRow {
     /// Option id.
     pub id: Uuid,
     /// The seller offering it.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// How the goods travel.
     pub kind: DeliveryKind,
     /// Name shown to buyers.
@@ -100,7 +101,7 @@ mod tests {
     fn option(kind: DeliveryKind, states: &[&str], municipalities: &[&str]) -> DeliveryOptionRow {
         DeliveryOptionRow {
             id: Uuid::now_v7(),
-            seller_id: Uuid::now_v7(),
+            seller_id: SellerId::now_v7(),
             kind,
             name: "x".into(),
             carrier: String::new(),

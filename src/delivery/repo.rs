@@ -5,11 +5,12 @@ use uuid::Uuid;
 
 use super::DeliveryOptionRow;
 use crate::db::schema::delivery_options as d;
+use crate::ids::SellerId;
 
 /// A seller's active options, cheapest base cost first.
 pub fn active_of_seller(
     conn: &mut PgConnection,
-    seller_id: Uuid,
+    seller_id: SellerId,
 ) -> QueryResult<Vec<DeliveryOptionRow>> {
     d::table
         .filter(d::seller_id.eq(seller_id))

@@ -12,6 +12,7 @@ use super::{DeliveryOptionRow, repo};
 use crate::auth::{Principal, Role};
 use crate::carts::service::{self as carts, Caller};
 use crate::error::AppError;
+use crate::ids::{CartId, ProductId, SellerId};
 use crate::money::DualPrice;
 
 /// Most options one seller may keep.
@@ -20,12 +21,12 @@ pub const MAX_OPTIONS: usize = 30;
 /// A seller's active options, cheapest base cost first.
 pub fn list_for_seller(
     conn: &mut PgConnection,
-    seller_id: Uuid,
+    seller_id: SellerId,
 ) -> Result<Vec<DeliveryOptionRow>, AppError> {
     Ok(repo::active_of_seller(conn, seller_id)?)
 }
 
-fn authorize(actor: &Principal, seller_id: Uuid) -> Result<(), AppError> {
+fn authorize(actor: &Principal, seller_id: SellerId) -> Result<(), AppError> {
     actor.require_any(&[Role::Seller, Role::Admin])?;
     if actor.manages_seller(seller_id) {
         Ok(())
@@ -86,7 +87,7 @@ pub struct PricedOption {
 #[derive(Debug, Clone)]
 pub struct SellerQuote {
     /// The seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Its shop name.
     pub seller_name: String,
     /// Its part of the subtotal.
@@ -102,7 +103,7 @@ pub struct SellerQuote {
 pub fn quote_cart(
     conn: &mut PgConnection,
     caller: &Caller,
-    cart_id: Uuid,
+    cart_id: CartId,
     address_id: Uuid,
 ) -> Result<Vec<SellerQuote>, AppError> {
     let user = caller.principal.as_ref().ok_or_else(|| {
@@ -110,11 +111,11 @@ pub fn quote_cart(
     })?;
     conn.transaction(|conn| {
         let address = crate::addresses::service::get(conn, user, address_id)?;
-        let view = carts::get_cart(conn, caller, cart_id.into())?;
+        let view = carts::get_cart(conn, caller, cart_id)?;
         let rate = view.rate.as_ref().map_or(Decimal::ZERO, |r| r.rate);
-        let ids: Vec<Uuid> = view.lines.iter().map(|l| l.row.product_id).collect();
+        let ids: Vec<ProductId> = view.lines.iter().map(|l| l.row.product_id).collect();
         let facts = crate::products::service::facts(conn, &ids)?;
-        let mut weight: HashMap<Uuid, Decimal> = HashMap::new();
+        let mut weight: HashMap<SellerId, Decimal> = HashMap::new();
         for line in view.lines.iter().filter(|l| l.counted) {
             let per_unit = facts
                 .get(&line.row.product_id)

@@ -8,11 +8,11 @@
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::ids::{CartId, ProductId, SellerId};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-use uuid::Uuid;
 
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "canasta_events";
@@ -24,19 +24,19 @@ pub enum Event {
     /// A cart changed and now has `version`.
     Cart {
         /// The cart.
-        id: Uuid,
+        id: CartId,
         /// Its new version.
         version: i32,
     },
     /// A product's price or availability changed.
     Product {
         /// The product.
-        id: Uuid,
+        id: ProductId,
     },
     /// A seller was activated or deactivated (its products with it).
     Seller {
         /// The seller.
-        id: Uuid,
+        id: SellerId,
     },
     /// An exchange rate took effect (posted for now, or a scheduled one
     /// reaching its `effective_at`).

@@ -9,6 +9,7 @@ use super::repo::{self, AlertFilter};
 use super::{AlertRow, AlertStatus, StockRow};
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::SellerId;
 use crate::outbox;
 use crate::pagination::{Cursor, PageRequest};
 
@@ -62,7 +63,7 @@ pub(super) fn check_alerts(
 pub fn list_alerts(
     conn: &mut PgConnection,
     actor: &Principal,
-    seller_id: Option<Uuid>,
+    seller_id: Option<SellerId>,
     statuses: Vec<AlertStatus>,
     page: &PageRequest,
 ) -> Result<(Vec<AlertRow>, Option<String>), AppError> {

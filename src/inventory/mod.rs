@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::{reservation_lines, stock_alerts, stock_levels, stock_movements};
+use crate::ids::{ProductId, SellerId};
 
 crate::text_enum! {
     /// Why stock changed.
@@ -82,7 +83,7 @@ crate::text_enum! {
 #[diesel(table_name = stock_levels, check_for_backend(diesel::pg::Pg))]
 pub struct StockRow {
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Units physically held.
     pub on_hand: i32,
     /// Units held by active reservations.
@@ -104,7 +105,7 @@ impl StockRow {
     }
 
     /// Zero stock for a product that has no record yet.
-    pub fn empty(product_id: Uuid) -> Self {
+    pub fn empty(product_id: ProductId) -> Self {
         let now = Utc::now();
         Self {
             product_id,
@@ -149,7 +150,7 @@ pub struct ReservationLineRow {
     /// The reservation.
     pub reservation_id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Units held.
     pub quantity: i32,
 }
@@ -161,7 +162,7 @@ pub struct MovementRow {
     /// Entry id (time-ordered).
     pub id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Change of `on_hand`.
     pub on_hand_delta: i32,
     /// Change of `reserved`.
@@ -197,9 +198,9 @@ pub struct AlertRow {
     /// Alert id.
     pub id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Its seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Available units when raised.
     pub available: i32,
     /// The threshold crossed.

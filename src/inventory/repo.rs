@@ -17,12 +17,13 @@ use crate::db::schema::{
     products, reservation_lines as lines, reservations as res, stock_alerts as alerts,
     stock_levels as s, stock_movements as mv,
 };
+use crate::ids::{ProductId, SellerId};
 
 /// The most units a product may have on hand.
 pub const MAX_ON_HAND: i32 = 1_000_000_000;
 
 /// Creates the product's stock record if it has none.
-pub fn ensure_record(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<()> {
+pub fn ensure_record(conn: &mut PgConnection, product_id: ProductId) -> QueryResult<()> {
     diesel::insert_into(s::table)
         .values(&StockRow::empty(product_id))
         .on_conflict_do_nothing()
@@ -31,7 +32,7 @@ pub fn ensure_record(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<(
 }
 
 /// The stock record, if any.
-pub fn find(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<Option<StockRow>> {
+pub fn find(conn: &mut PgConnection, product_id: ProductId) -> QueryResult<Option<StockRow>> {
     s::table
         .find(product_id)
         .select(StockRow::as_select())
@@ -40,7 +41,7 @@ pub fn find(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<Option<Sto
 }
 
 /// The stock record, locked until the transaction ends.
-pub fn lock(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<Option<StockRow>> {
+pub fn lock(conn: &mut PgConnection, product_id: ProductId) -> QueryResult<Option<StockRow>> {
     s::table
         .find(product_id)
         .select(StockRow::as_select())
@@ -50,7 +51,7 @@ pub fn lock(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<Option<Sto
 }
 
 /// Stock records of several products (missing ones are absent).
-pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<StockRow>> {
+pub fn find_many(conn: &mut PgConnection, ids: &[ProductId]) -> QueryResult<Vec<StockRow>> {
     s::table
         .filter(s::product_id.eq_any(ids))
         .select(StockRow::as_select())
@@ -61,7 +62,7 @@ pub fn find_many(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Stock
 /// active reservation holds of it (`None` when it holds none), in one read.
 pub fn find_many_with_held(
     conn: &mut PgConnection,
-    ids: &[Uuid],
+    ids: &[ProductId],
     owner_type: OwnerType,
     owner_id: Uuid,
 ) -> QueryResult<Vec<(StockRow, Option<i32>)>> {
@@ -87,7 +88,7 @@ pub fn find_many_with_held(
 /// Returns the new row, or `None` when the condition (or the row) is missing.
 pub fn apply_delta(
     conn: &mut PgConnection,
-    product_id: Uuid,
+    product_id: ProductId,
     d_on_hand: i32,
     d_reserved: i32,
     need_available: Option<i32>,
@@ -116,7 +117,7 @@ pub fn apply_delta(
 /// Sets the buffer and the alert threshold.
 pub fn set_thresholds(
     conn: &mut PgConnection,
-    product_id: Uuid,
+    product_id: ProductId,
     safety: i32,
     threshold: i32,
 ) -> QueryResult<StockRow> {
@@ -156,7 +157,7 @@ pub struct MovementFilter {
 /// A product's movements, newest first.
 pub fn movements(
     conn: &mut PgConnection,
-    product_id: Uuid,
+    product_id: ProductId,
     f: &MovementFilter,
     limit: i64,
 ) -> QueryResult<Vec<MovementRow>> {
@@ -295,7 +296,7 @@ pub fn move_lines(
     conn: &mut PgConnection,
     from: Uuid,
     to: Uuid,
-    products: &[Uuid],
+    products: &[ProductId],
 ) -> QueryResult<usize> {
     diesel::update(
         lines::table
@@ -359,7 +360,10 @@ pub fn claim_expired(
 }
 
 /// The owning seller of each product that exists.
-pub fn product_sellers(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, Uuid)>> {
+pub fn product_sellers(
+    conn: &mut PgConnection,
+    ids: &[ProductId],
+) -> QueryResult<Vec<(ProductId, SellerId)>> {
     products::table
         .filter(products::id.eq_any(ids))
         .select((products::id, products::seller_id))
@@ -367,7 +371,7 @@ pub fn product_sellers(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec
 }
 
 /// The product's live (not cleared) alert, if any.
-pub fn live_alert(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<Option<AlertRow>> {
+pub fn live_alert(conn: &mut PgConnection, product_id: ProductId) -> QueryResult<Option<AlertRow>> {
     alerts::table
         .filter(alerts::product_id.eq(product_id))
         .filter(alerts::status.ne(AlertStatus::Cleared))
@@ -385,7 +389,7 @@ pub fn insert_alert(conn: &mut PgConnection, row: &AlertRow) -> QueryResult<()> 
 }
 
 /// Clears the product's live alert; the number cleared.
-pub fn clear_alerts(conn: &mut PgConnection, product_id: Uuid) -> QueryResult<usize> {
+pub fn clear_alerts(conn: &mut PgConnection, product_id: ProductId) -> QueryResult<usize> {
     diesel::update(
         alerts::table
             .filter(alerts::product_id.eq(product_id))
@@ -424,7 +428,7 @@ pub fn acknowledge_alert(conn: &mut PgConnection, id: Uuid, by: Uuid) -> QueryRe
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
     /// Only this seller.
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Only these statuses.
     pub statuses: Vec<AlertStatus>,
     /// Continue after this id (newest first).
@@ -454,10 +458,10 @@ pub fn list_alerts(
 /// (product and seller active).
 pub fn visible_products(
     conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> QueryResult<BTreeMap<Uuid, (Uuid, bool)>> {
+    ids: &[ProductId],
+) -> QueryResult<BTreeMap<ProductId, (SellerId, bool)>> {
     use crate::db::schema::sellers;
-    let rows: Vec<(Uuid, Uuid, bool, bool)> = products::table
+    let rows: Vec<(ProductId, SellerId, bool, bool)> = products::table
         .inner_join(sellers::table)
         .filter(products::id.eq_any(ids))
         .select((

@@ -14,6 +14,7 @@ use super::service::{MAX_LINES, MAX_QUANTITY, MAX_TTL_SECONDS, Why, apply};
 use super::{MovementReason, OwnerType, ReservationLineRow, ReservationRow, ReservationStatus};
 use crate::auth::Actor;
 use crate::error::{AppError, ErrorCode, FieldError, Shortage};
+use crate::ids::{ProductId, SellerId};
 
 /// A reservation to make.
 #[derive(Debug, Clone)]
@@ -25,10 +26,10 @@ pub struct NewReservation {
     /// Lifetime in seconds (1 to 7 days).
     pub ttl_seconds: i64,
     /// (product, quantity) pairs; a product may repeat.
-    pub lines: Vec<(Uuid, i32)>,
+    pub lines: Vec<(ProductId, i32)>,
 }
 
-fn check_new(new: &NewReservation, known: &BTreeMap<Uuid, Uuid>) -> Result<(), AppError> {
+fn check_new(new: &NewReservation, known: &BTreeMap<ProductId, SellerId>) -> Result<(), AppError> {
     let mut errors = vec![];
     if new.lines.is_empty() || new.lines.len() > MAX_LINES {
         errors.push(FieldError::new(
@@ -75,10 +76,11 @@ pub fn reserve(
     new: NewReservation,
 ) -> Result<(ReservationRow, Vec<ReservationLineRow>), AppError> {
     conn.transaction(|conn| {
-        let ids: Vec<Uuid> = new.lines.iter().map(|l| l.0).collect();
-        let known: BTreeMap<Uuid, Uuid> = repo::product_sellers(conn, &ids)?.into_iter().collect();
+        let ids: Vec<ProductId> = new.lines.iter().map(|l| l.0).collect();
+        let known: BTreeMap<ProductId, SellerId> =
+            repo::product_sellers(conn, &ids)?.into_iter().collect();
         check_new(&new, &known)?;
-        let mut demand: BTreeMap<Uuid, i64> = BTreeMap::new();
+        let mut demand: BTreeMap<ProductId, i64> = BTreeMap::new();
         for (product, quantity) in &new.lines {
             *demand.entry(*product).or_default() += i64::from(*quantity);
         }
@@ -98,7 +100,7 @@ pub fn reserve(
             .iter()
             .map(|(product, q)| ReservationLineRow {
                 reservation_id: reservation.id,
-                product_id: *product,
+                product_id: (*product),
                 quantity: i32::try_from(*q).unwrap_or(i32::MAX),
             })
             .collect();
@@ -122,7 +124,7 @@ pub fn reserve(
                 let available = repo::find(conn, *product)?.map_or(0, |s| s.available());
                 if i64::from(available) < *requested {
                     shortages.push(Shortage {
-                        product_id: *product,
+                        product_id: (*product).uuid(),
                         requested: *requested,
                         available: i64::from(available),
                     });
@@ -233,7 +235,7 @@ pub struct Handover {
     /// The new owner.
     pub owner_id: Uuid,
     /// The products and quantities it takes.
-    pub lines: Vec<(Uuid, i32)>,
+    pub lines: Vec<(ProductId, i32)>,
 }
 
 /// What a hand-over did.
@@ -268,11 +270,11 @@ pub fn hand_over(
     if reservation.status != ReservationStatus::Active || reservation.expires_at <= now {
         return Ok(HandedOver::Ended);
     }
-    let held: BTreeMap<Uuid, i32> = rows
+    let held: BTreeMap<ProductId, i32> = rows
         .iter()
         .map(|(_, l)| (l.product_id, l.quantity))
         .collect();
-    let mut wanted: BTreeMap<Uuid, i32> = BTreeMap::new();
+    let mut wanted: BTreeMap<ProductId, i32> = BTreeMap::new();
     for part in parts {
         for (product, quantity) in &part.lines {
             *wanted.entry(*product).or_default() += quantity;
@@ -297,7 +299,7 @@ pub fn hand_over(
             ended_at: None,
         };
         repo::insert_reservation_row(conn, &row)?;
-        let products: Vec<Uuid> = part.lines.iter().map(|l| l.0).collect();
+        let products: Vec<ProductId> = part.lines.iter().map(|l| l.0).collect();
         repo::move_lines(conn, id, row.id, &products)?;
         ids.push(row.id);
     }

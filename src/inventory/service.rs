@@ -19,6 +19,7 @@ use super::repo::{self, MAX_ON_HAND, MovementFilter};
 use super::{MovementReason, MovementRow, OwnerType, ReservationRow, StockRow};
 use crate::auth::{Actor, Principal, Role};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::{ProductId, SellerId};
 use crate::pagination::{Cursor, PageRequest};
 
 use super::alerts::check_alerts;
@@ -49,7 +50,7 @@ pub(super) struct Why<'a> {
 /// through, writes the movement and keeps the alerts true.
 pub(super) fn apply(
     conn: &mut PgConnection,
-    product_id: Uuid,
+    product_id: ProductId,
     d_on_hand: i32,
     d_reserved: i32,
     need_available: Option<i32>,
@@ -101,8 +102,8 @@ pub(super) fn apply(
 pub(super) fn seller_of(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
-) -> Result<Uuid, AppError> {
+    product_id: ProductId,
+) -> Result<SellerId, AppError> {
     Ok(crate::products::service::get_product(conn, Some(actor), product_id)?.seller_id)
 }
 
@@ -111,7 +112,7 @@ pub(super) fn seller_of(
 pub(super) fn authorize_manage(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
+    product_id: ProductId,
 ) -> Result<(), AppError> {
     actor.require_any(&[Role::Seller, Role::Admin])?;
     if actor.manages_seller(seller_of(conn, actor, product_id)?) {
@@ -126,7 +127,7 @@ pub(super) fn authorize_manage(
 pub(super) fn authorize_read(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
+    product_id: ProductId,
 ) -> Result<(), AppError> {
     actor.require_any(&[Role::Seller, Role::Admin, Role::Support])?;
     let seller = seller_of(conn, actor, product_id)?;
@@ -141,7 +142,7 @@ pub(super) fn authorize_read(
 pub fn get_stock(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
+    product_id: ProductId,
 ) -> Result<StockRow, AppError> {
     authorize_read(conn, actor, product_id)?;
     Ok(repo::find(conn, product_id)?.unwrap_or_else(|| StockRow::empty(product_id)))
@@ -171,7 +172,7 @@ fn stock_conflict(detail: impl Into<String>) -> AppError {
 pub fn set_levels(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
+    product_id: ProductId,
     cmd: SetLevels,
 ) -> Result<StockRow, AppError> {
     conn.transaction(|conn| {
@@ -227,7 +228,7 @@ pub fn set_levels(
 pub fn change_on_hand(
     conn: &mut PgConnection,
     actor: &Actor,
-    product_id: Uuid,
+    product_id: ProductId,
     delta: i32,
     reason: MovementReason,
     owner: Option<(OwnerType, Uuid)>,
@@ -270,7 +271,7 @@ pub fn change_on_hand(
 pub fn adjust(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
+    product_id: ProductId,
     delta: i32,
     reason: MovementReason,
     reference: Option<String>,
@@ -310,7 +311,7 @@ pub fn adjust(
 #[derive(Debug, Clone)]
 pub struct Availability {
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Stock figures (zeros when none were set), if the product is visible.
     pub stock: Option<StockRow>,
     /// Whether the caller may see the full figures.
@@ -322,10 +323,10 @@ pub struct Availability {
 pub fn availability(
     conn: &mut PgConnection,
     viewer: Option<&Principal>,
-    ids: &[Uuid],
+    ids: &[ProductId],
 ) -> Result<Vec<Availability>, AppError> {
     let visible = repo::visible_products(conn, ids)?;
-    let stock: BTreeMap<Uuid, StockRow> = repo::find_many(conn, ids)?
+    let stock: BTreeMap<ProductId, StockRow> = repo::find_many(conn, ids)?
         .into_iter()
         .map(|s| (s.product_id, s))
         .collect();
@@ -334,14 +335,14 @@ pub fn availability(
         .map(|id| {
             let Some((seller, shown)) = visible.get(id).copied() else {
                 return Availability {
-                    product_id: *id,
+                    product_id: (*id),
                     stock: None,
                     full: false,
                 };
             };
             let full = viewer.is_some_and(|v| v.is_operator() || v.acting_seller() == Some(seller));
             Availability {
-                product_id: *id,
+                product_id: (*id),
                 stock: (shown || full).then(|| {
                     stock
                         .get(id)
@@ -358,7 +359,7 @@ pub fn availability(
 pub fn movements(
     conn: &mut PgConnection,
     actor: &Principal,
-    product_id: Uuid,
+    product_id: ProductId,
     mut filter: MovementFilter,
     page: &PageRequest,
 ) -> Result<(Vec<MovementRow>, Option<String>), AppError> {
@@ -374,8 +375,8 @@ pub fn movements(
 /// Stock figures of several products (zeros for products never stocked).
 pub fn stock_of(
     conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<BTreeMap<Uuid, StockRow>, AppError> {
+    ids: &[ProductId],
+) -> Result<BTreeMap<ProductId, StockRow>, AppError> {
     let found = repo::find_many(conn, ids)?
         .into_iter()
         .map(|s| (s.product_id, s))
@@ -384,7 +385,10 @@ pub fn stock_of(
 }
 
 /// `found` with a zero record for each of `ids` that has none.
-fn with_empty(mut found: BTreeMap<Uuid, StockRow>, ids: &[Uuid]) -> BTreeMap<Uuid, StockRow> {
+fn with_empty(
+    mut found: BTreeMap<ProductId, StockRow>,
+    ids: &[ProductId],
+) -> BTreeMap<ProductId, StockRow> {
     for id in ids {
         found.entry(*id).or_insert_with(|| StockRow::empty(*id));
     }
@@ -392,14 +396,14 @@ fn with_empty(mut found: BTreeMap<Uuid, StockRow>, ids: &[Uuid]) -> BTreeMap<Uui
 }
 
 /// Stock figures per product, and units an owner's reservation holds of each.
-pub type StockAndHeld = (BTreeMap<Uuid, StockRow>, BTreeMap<Uuid, i32>);
+pub type StockAndHeld = (BTreeMap<ProductId, StockRow>, BTreeMap<ProductId, i32>);
 
 /// Stock figures of several products (zeros for products never stocked)
 /// and the units the owner's active reservation holds of each (absent when
 /// none), read together.
 pub fn stock_and_held(
     conn: &mut PgConnection,
-    ids: &[Uuid],
+    ids: &[ProductId],
     owner_type: OwnerType,
     owner_id: Uuid,
 ) -> Result<StockAndHeld, AppError> {

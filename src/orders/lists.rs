@@ -3,12 +3,12 @@
 //! with cursor pagination.
 
 use diesel::PgConnection;
-use uuid::Uuid;
 
 use super::state::{OrderStatus, PaymentStatus, ShippingStatus};
 use super::{OrderId, OrderItemRow, OrderRow, repo};
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::ids::SellerId;
 
 /// An order and its lines.
 pub type OrderWithItems = (OrderRow, Vec<OrderItemRow>);
@@ -40,7 +40,7 @@ pub struct OrderFilter {
     /// Shipping status.
     pub shipping_status: Option<ShippingStatus>,
     /// One seller's orders (buyers and operators).
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Order number (prefix, with or without `CN-`) or a product name in it.
     pub q: Option<String>,
     /// The page.

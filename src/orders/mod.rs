@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::db::Json;
 use crate::db::schema::{order_history, order_items, orders};
 pub use crate::ids::OrderId;
+use crate::ids::{ProductId, SellerId};
 use crate::money::DualPrice;
 use state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 
@@ -146,7 +147,7 @@ pub struct OrderRow {
     /// The buyer.
     pub user_id: Uuid,
     /// The seller who fulfils it.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Main status.
     pub status: OrderStatus,
     /// Payment status.
@@ -215,7 +216,7 @@ pub struct OrderItemRow {
     /// The order.
     pub order_id: OrderId,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// SKU then.
     pub sku: String,
     /// Name then.

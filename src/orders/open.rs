@@ -16,6 +16,7 @@ use super::{
 use crate::auth::{Actor, Principal};
 use crate::db::Json;
 use crate::error::AppError;
+use crate::ids::{ProductId, SellerId};
 use crate::money::DualPrice;
 use crate::outbox::{self, Message};
 
@@ -23,7 +24,7 @@ use crate::outbox::{self, Message};
 #[derive(Debug, Clone)]
 pub struct NewOrderLine {
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Its SKU then.
     pub sku: String,
     /// Its name then.
@@ -44,7 +45,7 @@ pub struct NewOrder {
     /// Its id, chosen before the stock hold is handed to it.
     pub id: OrderId,
     /// The seller who fulfils it.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Its lines.
     pub lines: Vec<NewOrderLine>,
     /// Sum of the lines.

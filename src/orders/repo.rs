@@ -11,6 +11,7 @@ use super::state::{ItemStatus, OrderStatus, PaymentStatus, ShippingStatus};
 use super::{HistoryRow, OrderId, OrderItemRow, OrderRow};
 use crate::db::cached::CachedExt;
 use crate::db::schema::{order_history as h, order_items as i, orders as o};
+use crate::ids::SellerId;
 use crate::outbox::OutboxRow;
 
 /// Writes orders with their lines, opening history and outbox events in one
@@ -276,7 +277,7 @@ pub struct ListQuery {
     /// The buyer's orders only.
     pub user_id: Option<Uuid>,
     /// One seller's orders only.
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Placed at or after.
     pub created_from: Option<chrono::DateTime<chrono::Utc>>,
     /// Placed before.

@@ -13,6 +13,7 @@ use super::state::{self, Mover, OrderStatus, PaymentStatus, Refusal, ShippingSta
 use super::{HistoryRow, OrderItemRow, OrderRow, repo};
 use crate::auth::{Actor, Principal};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::ProductId;
 use crate::inventory::service as inventory;
 use crate::outbox::{self, Message};
 
@@ -389,7 +390,7 @@ pub(super) fn commit_stock(
         }
         ReservationStatus::Committed => {}
         _ => {
-            let lines: Vec<(Uuid, i32)> = repo::items_of(conn, order.id)?
+            let lines: Vec<(ProductId, i32)> = repo::items_of(conn, order.id)?
                 .iter()
                 .map(|i| (i.product_id, i.quantity))
                 .collect();

@@ -14,7 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::schema::outbox;
-use crate::ids::OrderId;
+use crate::ids::{OrderId, ProductId, SellerId};
 
 crate::text_enum! {
     /// What happened, as the outbox's `topic` column stores it.
@@ -63,7 +63,7 @@ pub struct OrderPlaced {
     /// The buyer.
     pub user_id: Uuid,
     /// The seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// The total in USD.
     pub total_usd: Decimal,
     /// The total in bolívares at the order's frozen rate.
@@ -91,9 +91,9 @@ pub struct LowStock {
     /// The alert.
     pub alert_id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Its seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Units available when raised.
     pub available: i32,
     /// The product's threshold.
@@ -126,7 +126,7 @@ impl Message {
         match self {
             Self::OrderPlaced(m) => m.order_id.uuid(),
             Self::OrderStatusChanged(m) => m.order_id.uuid(),
-            Self::LowStock(m) => m.product_id,
+            Self::LowStock(m) => m.product_id.uuid(),
         }
     }
 

@@ -73,8 +73,8 @@ impl ProductResponse {
     pub fn priced(p: ProductRow, rate: Option<&RateRow>) -> Self {
         let price_ves = rate.map(|r| DualPrice::at_rate(p.price_usd, r.rate).ves);
         Self {
-            id: p.id,
-            seller_id: p.seller_id,
+            id: p.id.uuid(),
+            seller_id: p.seller_id.uuid(),
             sku: p.sku,
             name: p.name,
             description: p.description,
@@ -395,7 +395,7 @@ pub async fn create_product(
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let new = service::NewProduct {
-        seller_id: b.seller_id,
+        seller_id: b.seller_id.map(Into::into),
         sku: b.sku,
         name: b.name.trim().to_string(),
         description: b.description,
@@ -444,7 +444,7 @@ pub async fn list_products(
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let catalog = service::CatalogQuery {
         category: q.category,
-        seller_id: q.seller_id,
+        seller_id: q.seller_id.map(Into::into),
         text: q.q,
         include_inactive: q.include_inactive.unwrap_or(false),
         sort: q.sort.unwrap_or_default().into(),
@@ -485,7 +485,7 @@ pub async fn get_product(
 ) -> Result<web::Json<ProductResponse>, AppError> {
     let id = path.into_inner();
     let (product, rate) = db::run(&pool, move |c| {
-        let product = service::get_product(c, user.0.as_ref(), id)?;
+        let product = service::get_product(c, user.0.as_ref(), id.into())?;
         Ok((product, rates::service::current_rate(c)?))
     })
     .await?;
@@ -529,7 +529,7 @@ pub async fn update_product(
         updated_at: None,
     };
     let (product, rate) = db::run(&pool, move |c| {
-        let product = service::update_product(c, &user, id, changes)?;
+        let product = service::update_product(c, &user, id.into(), changes)?;
         Ok((product, rates::service::current_rate(c)?))
     })
     .await?;
@@ -557,7 +557,10 @@ pub async fn deactivate_product(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    db::run(&pool, move |c| service::deactivate_product(c, &user, id)).await?;
+    db::run(&pool, move |c| {
+        service::deactivate_product(c, &user, id.into())
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -585,7 +588,7 @@ pub async fn list_product_price_history(
     let id = path.into_inner();
     let page = PageRequest::new(query.limit, query.cursor.as_deref())?;
     let (rows, next_cursor) = db::run(&pool, move |c| {
-        service::price_history(c, user.0.as_ref(), id, &page)
+        service::price_history(c, user.0.as_ref(), id.into(), &page)
     })
     .await?;
     Ok(web::Json(PriceChangePage {

@@ -12,15 +12,16 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::db::schema::{product_price_history, products};
+use crate::ids::{ProductId, SellerId};
 
 /// A product as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub struct ProductRow {
     /// Product id.
-    pub id: Uuid,
+    pub id: ProductId,
     /// The owning seller.
-    pub seller_id: Uuid,
+    pub seller_id: SellerId,
     /// Seller's stock-keeping unit, unique per seller.
     pub sku: String,
     /// Display name.
@@ -78,7 +79,7 @@ pub struct PriceChangeRow {
     /// Entry id (time-ordered).
     pub id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// Price before; none for the first price.
     pub old_price_usd: Option<Decimal>,
     /// Price after.

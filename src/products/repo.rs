@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{PriceChangeRow, ProductChanges, ProductRow};
 use crate::db::schema::{product_price_history as history, products as p, sellers};
+use crate::ids::{ProductId, SellerId};
 
 /// How a product list is ordered; every order ends with the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub struct ProductFilter {
     /// Only this category.
     pub category: Option<String>,
     /// Only this seller.
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Substring of the name or SKU, case-insensitive.
     pub text: Option<String>,
     /// Include inactive products and products of inactive sellers.
@@ -61,7 +62,7 @@ pub fn insert_if_sku_free(conn: &mut PgConnection, row: &ProductRow) -> QueryRes
 /// The product with `id`, with its seller's active flag.
 pub fn find_with_seller(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: ProductId,
 ) -> QueryResult<Option<(ProductRow, bool)>> {
     p::table
         .inner_join(sellers::table)
@@ -72,7 +73,7 @@ pub fn find_with_seller(
 }
 
 /// The product with `id`, locked for update.
-pub fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ProductRow>> {
+pub fn lock_by_id(conn: &mut PgConnection, id: ProductId) -> QueryResult<Option<ProductRow>> {
     p::table
         .find(id)
         .select(ProductRow::as_select())
@@ -84,9 +85,9 @@ pub fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Produ
 /// True when the seller has another product with `sku`.
 pub fn sku_taken(
     conn: &mut PgConnection,
-    seller_id: Uuid,
+    seller_id: SellerId,
     sku: &str,
-    except: Uuid,
+    except: ProductId,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         p::table
@@ -100,7 +101,7 @@ pub fn sku_taken(
 /// Applies `changes` to the product with `id`.
 pub fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: ProductId,
     changes: &ProductChanges,
 ) -> QueryResult<ProductRow> {
     diesel::update(p::table.find(id))
@@ -172,7 +173,7 @@ pub fn insert_price_change(conn: &mut PgConnection, row: &PriceChangeRow) -> Que
 /// A product's price changes, newest first, after `after`.
 pub fn price_changes(
     conn: &mut PgConnection,
-    product_id: Uuid,
+    product_id: ProductId,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<PriceChangeRow>> {
@@ -189,7 +190,7 @@ pub fn price_changes(
 /// Products with their seller's name and active flag.
 pub fn with_sellers(
     conn: &mut PgConnection,
-    ids: &[Uuid],
+    ids: &[ProductId],
 ) -> QueryResult<Vec<(ProductRow, String, bool)>> {
     p::table
         .inner_join(sellers::table)
@@ -205,7 +206,7 @@ pub fn with_sellers(
 /// The seller's product with `sku`.
 pub fn find_by_sku(
     conn: &mut PgConnection,
-    seller_id: Uuid,
+    seller_id: SellerId,
     sku: &str,
 ) -> QueryResult<Option<ProductRow>> {
     p::table

@@ -10,6 +10,7 @@ use super::repo::{self, After, ProductFilter, Sort};
 use super::{PriceChangeRow, ProductChanges, ProductRow};
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::{ProductId, SellerId};
 use crate::pagination::{Cursor, PageRequest};
 use crate::sellers;
 
@@ -17,7 +18,7 @@ use crate::sellers;
 #[derive(Debug, Clone)]
 pub struct NewProduct {
     /// The owning seller (admins must name it).
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Unique per seller.
     pub sku: String,
     /// Display name.
@@ -38,7 +39,7 @@ pub struct NewProduct {
     pub active: bool,
 }
 
-fn owning_seller(actor: &Principal, requested: Option<Uuid>) -> Result<Uuid, AppError> {
+fn owning_seller(actor: &Principal, requested: Option<SellerId>) -> Result<SellerId, AppError> {
     if actor.is_admin() {
         return requested.ok_or_else(|| {
             AppError::invalid("seller_id", "is required when an admin creates a product")
@@ -80,7 +81,7 @@ pub fn create_product(
         }
         let now = crate::db::now();
         let row = ProductRow {
-            id: Uuid::now_v7(),
+            id: ProductId::now_v7(),
             seller_id,
             sku: new.sku,
             name: new.name,
@@ -127,7 +128,7 @@ fn record_price(
 fn lock_for_change(
     conn: &mut PgConnection,
     actor: &Principal,
-    id: Uuid,
+    id: ProductId,
 ) -> Result<ProductRow, AppError> {
     actor.require_any(&[Role::Seller, Role::Admin])?;
     let product = repo::lock_by_id(conn, id)?.ok_or(AppError::NotFound("product"))?;
@@ -144,7 +145,7 @@ fn lock_for_change(
 pub fn update_product(
     conn: &mut PgConnection,
     actor: &Principal,
-    id: Uuid,
+    id: ProductId,
     mut changes: ProductChanges,
 ) -> Result<ProductRow, AppError> {
     conn.transaction(|conn| {
@@ -170,7 +171,7 @@ pub fn update_product(
 pub fn deactivate_product(
     conn: &mut PgConnection,
     actor: &Principal,
-    id: Uuid,
+    id: ProductId,
 ) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let product = lock_for_change(conn, actor, id)?;
@@ -187,7 +188,7 @@ pub fn deactivate_product(
     })
 }
 
-fn can_see_hidden(viewer: Option<&Principal>, seller_id: Uuid) -> bool {
+fn can_see_hidden(viewer: Option<&Principal>, seller_id: SellerId) -> bool {
     viewer.is_some_and(|v| v.is_operator() || v.acting_seller() == Some(seller_id))
 }
 
@@ -196,7 +197,7 @@ fn can_see_hidden(viewer: Option<&Principal>, seller_id: Uuid) -> bool {
 pub fn get_product(
     conn: &mut PgConnection,
     viewer: Option<&Principal>,
-    id: Uuid,
+    id: ProductId,
 ) -> Result<ProductRow, AppError> {
     let (product, seller_active) =
         repo::find_with_seller(conn, id)?.ok_or(AppError::NotFound("product"))?;
@@ -213,7 +214,7 @@ pub struct CatalogQuery {
     /// Only this category.
     pub category: Option<String>,
     /// Only this seller.
-    pub seller_id: Option<Uuid>,
+    pub seller_id: Option<SellerId>,
     /// Substring of name or SKU.
     pub text: Option<String>,
     /// Include hidden products (operators, or a seller for its own catalog).
@@ -272,7 +273,7 @@ pub fn list_products(
             Sort::PriceAsc | Sort::PriceDesc => Some(p.price_usd.to_string()),
             Sort::NameAsc => Some(p.name.clone()),
         },
-        id: p.id,
+        id: p.id.uuid(),
     }))
 }
 
@@ -280,7 +281,7 @@ pub fn list_products(
 pub fn price_history(
     conn: &mut PgConnection,
     viewer: Option<&Principal>,
-    id: Uuid,
+    id: ProductId,
     page: &PageRequest,
 ) -> Result<(Vec<PriceChangeRow>, Option<String>), AppError> {
     get_product(conn, viewer, id)?;
@@ -305,8 +306,8 @@ pub struct ProductFacts {
 /// Facts about several products, keyed by id (unknown ids are absent).
 pub fn facts(
     conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, ProductFacts>, AppError> {
+    ids: &[ProductId],
+) -> Result<std::collections::HashMap<ProductId, ProductFacts>, AppError> {
     Ok(repo::with_sellers(conn, ids)?
         .into_iter()
         .map(|(product, seller_name, seller_active)| {
@@ -326,7 +327,7 @@ pub fn facts(
 /// The seller's product with `sku`, if any.
 pub fn find_by_sku(
     conn: &mut PgConnection,
-    seller_id: Uuid,
+    seller_id: SellerId,
     sku: &str,
 ) -> Result<Option<ProductRow>, AppError> {
     Ok(repo::find_by_sku(conn, seller_id, sku)?)

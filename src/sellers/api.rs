@@ -32,7 +32,7 @@ pub struct SellerResponse {
 impl From<SellerRow> for SellerResponse {
     fn from(r: SellerRow) -> Self {
         Self {
-            id: r.id,
+            id: r.id.uuid(),
             display_name: r.display_name,
             active: r.active,
             created_at: r.created_at,
@@ -110,7 +110,7 @@ pub async fn create_seller(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let new = service::NewSeller {
-        id: body.id,
+        id: body.id.into(),
         display_name: body.display_name.trim().to_string(),
         active: body.active,
     };
@@ -168,7 +168,10 @@ pub async fn get_seller(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<SellerResponse>, AppError> {
     let id = path.into_inner();
-    let seller = db::run(&pool, move |c| service::get_seller(c, user.0.as_ref(), id)).await?;
+    let seller = db::run(&pool, move |c| {
+        service::get_seller(c, user.0.as_ref(), id.into())
+    })
+    .await?;
     Ok(web::Json(seller.into()))
 }
 
@@ -198,7 +201,7 @@ pub async fn update_seller(
     let body = body.into_inner();
     let name = body.display_name.map(|n| n.trim().to_string());
     let seller = db::run(&pool, move |c| {
-        service::update_seller(c, &user, id, name, body.active)
+        service::update_seller(c, &user, id.into(), name, body.active)
     })
     .await?;
     Ok(web::Json(seller.into()))

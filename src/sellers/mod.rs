@@ -8,16 +8,16 @@ pub mod service;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::db::schema::sellers;
+use crate::ids::SellerId;
 
 /// A seller as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sellers, check_for_backend(diesel::pg::Pg))]
 pub struct SellerRow {
     /// Same as the `seller_id` claim.
-    pub id: Uuid,
+    pub id: SellerId,
     /// Public shop name.
     pub display_name: String,
     /// Inactive sellers' products are hidden and frozen.

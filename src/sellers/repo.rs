@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{SellerChanges, SellerRow};
 use crate::db::schema::sellers;
+use crate::ids::SellerId;
 
 /// Inserts a seller; a duplicate id is a unique violation.
 pub fn insert(conn: &mut PgConnection, row: &SellerRow) -> QueryResult<SellerRow> {
@@ -24,7 +25,7 @@ pub fn insert_if_absent(conn: &mut PgConnection, row: &SellerRow) -> QueryResult
 }
 
 /// The seller with `id`, if any.
-pub fn find_by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<SellerRow>> {
+pub fn find_by_id(conn: &mut PgConnection, id: SellerId) -> QueryResult<Option<SellerRow>> {
     sellers::table
         .find(id)
         .select(SellerRow::as_select())
@@ -33,7 +34,7 @@ pub fn find_by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Selle
 }
 
 /// The seller with `id`, locked for update.
-pub fn lock_by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<SellerRow>> {
+pub fn lock_by_id(conn: &mut PgConnection, id: SellerId) -> QueryResult<Option<SellerRow>> {
     sellers::table
         .find(id)
         .select(SellerRow::as_select())
@@ -58,7 +59,7 @@ pub fn list(
 /// Applies `changes` to the seller with `id`.
 pub fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: SellerId,
     changes: &SellerChanges,
 ) -> QueryResult<SellerRow> {
     diesel::update(sellers::table.find(id))

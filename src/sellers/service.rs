@@ -1,18 +1,18 @@
 //! Seller use cases: who may create, read and change a seller.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::{SellerChanges, SellerRow, repo};
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::SellerId;
 use crate::pagination::{Cursor, PageRequest};
 
 /// What an admin supplies to create a seller.
 #[derive(Debug, Clone)]
 pub struct NewSeller {
     /// The seller id used in staff tokens.
-    pub id: Uuid,
+    pub id: SellerId,
     /// Public shop name.
     pub display_name: String,
     /// Whether it starts active.
@@ -48,7 +48,7 @@ pub fn create_seller(
 pub fn get_seller(
     conn: &mut PgConnection,
     viewer: Option<&Principal>,
-    id: Uuid,
+    id: SellerId,
 ) -> Result<SellerRow, AppError> {
     let seller = repo::find_by_id(conn, id)?.ok_or(AppError::NotFound("seller"))?;
     let privileged = viewer.is_some_and(|v| v.is_operator() || v.acting_seller() == Some(id));
@@ -69,7 +69,7 @@ pub fn list_sellers(
     let rows = repo::list(conn, page.after.as_ref().map(|c| c.id), page.fetch())?;
     Ok(page.finish(rows, |s| Cursor {
         key: None,
-        id: s.id,
+        id: s.id.uuid(),
     }))
 }
 
@@ -78,7 +78,7 @@ pub fn list_sellers(
 pub fn update_seller(
     conn: &mut PgConnection,
     actor: &Principal,
-    id: Uuid,
+    id: SellerId,
     display_name: Option<String>,
     active: Option<bool>,
 ) -> Result<SellerRow, AppError> {

@@ -101,7 +101,7 @@ fn item_response(i: ItemView, rate: Option<rust_decimal::Decimal>) -> WishlistIt
     };
     let visible = i.product.filter(|p| p.sellable);
     WishlistItemResponse {
-        product_id: i.item.product_id,
+        product_id: i.item.product_id.uuid(),
         name: visible.as_ref().map(|p| p.product.name.clone()),
         image_url: visible.as_ref().and_then(|p| p.product.image_url.clone()),
         seller_name: visible.as_ref().map(|p| p.seller_name.clone()),
@@ -282,7 +282,7 @@ pub async fn add_wishlist_item(
     let id = path.into_inner();
     let product = body.into_inner().product_id;
     let list = db::run(&pool, move |c| {
-        service::add_item(c, &user, Some(id), product)
+        service::add_item(c, &user, Some(id), product.into())
     })
     .await?;
     Ok(web::Json(list.into()))
@@ -304,7 +304,10 @@ pub async fn remove_wishlist_item(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<WishlistResponse>, AppError> {
     let (id, product) = path.into_inner();
-    let list = db::run(&pool, move |c| service::remove_item(c, &user, id, product)).await?;
+    let list = db::run(&pool, move |c| {
+        service::remove_item(c, &user, id, product.into())
+    })
+    .await?;
     Ok(web::Json(list.into()))
 }
 

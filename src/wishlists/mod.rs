@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::{wishlist_items, wishlists};
+use crate::ids::ProductId;
 
 /// A wishlist as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -39,7 +40,7 @@ pub struct WishlistItemRow {
     /// The list.
     pub wishlist_id: Uuid,
     /// The product.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// When added.
     pub added_at: DateTime<Utc>,
 }

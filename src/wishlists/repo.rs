@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{WishlistItemRow, WishlistRow};
 use crate::db::schema::{wishlist_items as items, wishlists as w};
+use crate::ids::ProductId;
 
 /// Inserts a list unless the name (or the default) is taken; true when inserted.
 pub fn insert_if_free(conn: &mut PgConnection, row: &WishlistRow) -> QueryResult<bool> {
@@ -93,7 +94,7 @@ pub fn counts(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, i
 }
 
 /// Adds a product (no-op when present).
-pub fn add_item(conn: &mut PgConnection, id: Uuid, product_id: Uuid) -> QueryResult<()> {
+pub fn add_item(conn: &mut PgConnection, id: Uuid, product_id: ProductId) -> QueryResult<()> {
     diesel::insert_into(items::table)
         .values(&WishlistItemRow {
             wishlist_id: id,
@@ -106,6 +107,6 @@ pub fn add_item(conn: &mut PgConnection, id: Uuid, product_id: Uuid) -> QueryRes
 }
 
 /// Removes a product; how many rows went.
-pub fn remove_item(conn: &mut PgConnection, id: Uuid, product_id: Uuid) -> QueryResult<usize> {
+pub fn remove_item(conn: &mut PgConnection, id: Uuid, product_id: ProductId) -> QueryResult<usize> {
     diesel::delete(items::table.find((id, product_id))).execute(conn)
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{WishlistItemRow, WishlistRow, repo};
 use crate::auth::{Principal, tokens};
 use crate::error::{AppError, ErrorCode};
+use crate::ids::ProductId;
 use crate::inventory::StockRow;
 use crate::products::service::{self as products, ProductFacts};
 use crate::rates::{self, RateRow};
@@ -137,7 +138,7 @@ fn own(conn: &mut PgConnection, user: &Principal, id: Uuid) -> Result<WishlistRo
 
 fn view(conn: &mut PgConnection, list: WishlistRow) -> Result<ListView, AppError> {
     let items = repo::items_of(conn, list.id)?;
-    let ids: Vec<Uuid> = items.iter().map(|i| i.product_id).collect();
+    let ids: Vec<ProductId> = items.iter().map(|i| i.product_id).collect();
     let mut facts = products::facts(conn, &ids)?;
     let mut stock = crate::inventory::service::stock_of(conn, &ids)?;
     Ok(ListView {
@@ -216,7 +217,7 @@ pub fn add_item(
     conn: &mut PgConnection,
     user: &Principal,
     id: Option<Uuid>,
-    product_id: Uuid,
+    product_id: ProductId,
 ) -> Result<ListView, AppError> {
     conn.transaction(|conn| {
         let list = match id {
@@ -236,7 +237,7 @@ pub fn remove_item(
     conn: &mut PgConnection,
     user: &Principal,
     id: Uuid,
-    product_id: Uuid,
+    product_id: ProductId,
 ) -> Result<ListView, AppError> {
     conn.transaction(|conn| {
         let list = own(conn, user, id)?;
@@ -252,7 +253,7 @@ pub fn require_item(
     conn: &mut PgConnection,
     user: &Principal,
     id: Uuid,
-    product_id: Uuid,
+    product_id: ProductId,
 ) -> Result<(), AppError> {
     let list = own(conn, user, id)?;
     if repo::items_of(conn, list.id)?

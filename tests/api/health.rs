@@ -189,7 +189,7 @@ async fn hot_writes_are_prepared_once_per_connection() {
         .unwrap();
     for _ in 0..3 {
         let next = Event::Cart {
-            id,
+            id: id.into(),
             version: version + 1,
         };
         let bumped = canasta::carts::repo::bump(conn, id.into(), version, true, Publish::of(&next))

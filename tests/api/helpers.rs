@@ -301,7 +301,12 @@ impl TestApp {
     /// A token for `sub` with `roles`.
     pub fn token_for(&self, sub: Uuid, roles: &[Role], seller: Option<Uuid>) -> String {
         self.keys
-            .mint(sub, roles, seller, Duration::from_secs(3600))
+            .mint(
+                sub,
+                roles,
+                seller.map(Into::into),
+                Duration::from_secs(3600),
+            )
             .unwrap()
     }
 

@@ -42,7 +42,7 @@ pub struct MergeAdjustment {
 impl From<Adjustment> for MergeAdjustment {
     fn from(a: Adjustment) -> Self {
         Self {
-            product_id: a.product_id,
+            product_id: a.product_id.uuid(),
             requested: a.requested,
             merged_quantity: a.merged_quantity,
             reason: a.reason.into(),

@@ -181,8 +181,8 @@ impl From<CartView> for CartResponse {
             let unit = DualPrice::new(r.unit_price_usd, r.unit_price_ves);
             let item = CartItemResponse {
                 id: r.id,
-                product_id: r.product_id,
-                seller_id: r.seller_id,
+                product_id: r.product_id.uuid(),
+                seller_id: r.seller_id.uuid(),
                 quantity: r.quantity,
                 name: r.name,
                 sku: r.sku,
@@ -377,7 +377,7 @@ fn to_ops(ops: Vec<BatchOperation>) -> Result<Vec<(String, Op)>, AppError> {
             } => {
                 errors.extend(qty(&prefix, quantity).err());
                 Op::Add {
-                    product_id,
+                    product_id: product_id.into(),
                     quantity,
                 }
             }
@@ -518,7 +518,7 @@ pub async fn add_cart_item(
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let op = Op::Add {
-        product_id: b.product_id,
+        product_id: b.product_id.into(),
         quantity: b.quantity,
     };
     write(

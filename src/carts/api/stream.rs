@@ -15,9 +15,9 @@ use crate::http::problem::Problem;
 struct Watch {
     rx: tokio::sync::broadcast::Receiver<crate::events::Event>,
     pool: web::Data<DbPool>,
-    cart_id: Uuid,
-    products: std::collections::HashSet<Uuid>,
-    sellers: std::collections::HashSet<Uuid>,
+    cart_id: crate::ids::CartId,
+    products: std::collections::HashSet<crate::ids::ProductId>,
+    sellers: std::collections::HashSet<crate::ids::SellerId>,
     first: Option<String>,
 }
 
@@ -58,7 +58,7 @@ async fn next_event(mut w: Watch) -> Option<(Result<web::Bytes, actix_web::Error
                 return Some((Ok(sse("cart_changed", data)), w));
             }
             Ok(Ok(Event::Product { id: product })) if w.products.contains(&product) => {
-                return Some((Ok(stale("product", Some(product))), w));
+                return Some((Ok(stale("product", Some(product.uuid()))), w));
             }
             Ok(Ok(Event::Seller { id: seller })) if w.sellers.contains(&seller) => {
                 return Some((Ok(stale("seller", None)), w));
@@ -178,7 +178,7 @@ pub async fn stream_cart_events(
     let watch = Watch {
         rx,
         pool,
-        cart_id: id,
+        cart_id: id.into(),
         products: view.lines.iter().map(|l| l.row.product_id).collect(),
         sellers: view.lines.iter().map(|l| l.row.seller_id).collect(),
         first: Some(first),

@@ -96,7 +96,7 @@ pub async fn add_wishlist_item_to_cart(
     let (id, product) = path.into_inner();
     let quantity = body.into_inner().quantity;
     let view = db::run(&pool, move |c| {
-        service::add_from_wishlist(c, &user, **policy, id, product, quantity)
+        service::add_from_wishlist(c, &user, **policy, id, product.into(), quantity)
     })
     .await?;
     let cart = CartResponse::from(view);

@@ -42,8 +42,8 @@ impl From<AlertRow> for AlertResponse {
     fn from(a: AlertRow) -> Self {
         Self {
             id: a.id,
-            product_id: a.product_id,
-            seller_id: a.seller_id,
+            product_id: a.product_id.uuid(),
+            seller_id: a.seller_id.uuid(),
             available: a.available,
             threshold: a.threshold,
             status: a.status,
@@ -101,7 +101,7 @@ pub async fn list_stock_alerts(
         None => vec![AlertStatus::Open, AlertStatus::Acknowledged],
     };
     let (rows, next_cursor) = db::run(&pool, move |c| {
-        service::list_alerts(c, &user, q.seller_id, statuses, &page)
+        service::list_alerts(c, &user, q.seller_id.map(Into::into), statuses, &page)
     })
     .await?;
     Ok(web::Json(AlertPage {

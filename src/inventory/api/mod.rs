@@ -47,7 +47,7 @@ pub struct StockResponse {
 impl From<StockRow> for StockResponse {
     fn from(s: StockRow) -> Self {
         Self {
-            product_id: s.product_id,
+            product_id: s.product_id.uuid(),
             on_hand: s.on_hand,
             reserved: s.reserved,
             safety_stock: s.safety_stock,
@@ -204,7 +204,7 @@ impl From<MovementRow> for MovementResponse {
     fn from(m: MovementRow) -> Self {
         Self {
             id: m.id,
-            product_id: m.product_id,
+            product_id: m.product_id.uuid(),
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,
             on_hand_after: m.on_hand_after,
@@ -311,7 +311,7 @@ pub async fn get_stock(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<StockResponse>, AppError> {
     let id = path.into_inner();
-    let row = db::run(&pool, move |c| service::get_stock(c, &user, id)).await?;
+    let row = db::run(&pool, move |c| service::get_stock(c, &user, id.into())).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -348,7 +348,10 @@ pub async fn set_stock(
         reference: b.reference,
         note: b.note.unwrap_or_default(),
     };
-    let row = db::run(&pool, move |c| service::set_levels(c, &user, id, cmd)).await?;
+    let row = db::run(&pool, move |c| {
+        service::set_levels(c, &user, id.into(), cmd)
+    })
+    .await?;
     Ok(web::Json(row.into()))
 }
 
@@ -381,7 +384,7 @@ pub async fn adjust_stock(
         service::adjust(
             c,
             &user,
-            id,
+            id.into(),
             b.delta,
             b.reason.into(),
             b.reference,
@@ -421,7 +424,7 @@ pub async fn restock(
         service::adjust(
             c,
             &user,
-            id,
+            id.into(),
             b.quantity,
             MovementReason::Restock,
             b.reference,
@@ -468,7 +471,7 @@ pub async fn list_stock_movements(
         before_id: None,
     };
     let (rows, next_cursor) = db::run(&pool, move |c| {
-        service::movements(c, &user, id, filter, &page)
+        service::movements(c, &user, id.into(), filter, &page)
     })
     .await?;
     Ok(web::Json(MovementPage {
@@ -477,10 +480,10 @@ pub async fn list_stock_movements(
     }))
 }
 
-fn parse_ids(raw: &str) -> Result<Vec<Uuid>, AppError> {
-    let ids: Vec<Uuid> = raw
+fn parse_ids(raw: &str) -> Result<Vec<crate::ids::ProductId>, AppError> {
+    let ids: Vec<crate::ids::ProductId> = raw
         .split(',')
-        .map(|s| s.trim().parse::<Uuid>())
+        .map(|s| s.trim().parse::<crate::ids::ProductId>())
         .collect::<Result<_, _>>()
         .map_err(|_| AppError::bad_parameter("product_ids", "must be comma-separated UUIDs"))?;
     if ids.is_empty() || ids.len() > 100 {
@@ -520,7 +523,7 @@ pub async fn check_availability(
             .map(|a| {
                 let Some(stock) = a.stock else {
                     return AvailabilityItem {
-                        product_id: a.product_id,
+                        product_id: a.product_id.uuid(),
                         status: AvailabilityStatus::Unknown,
                         available: None,
                         stock: None,
@@ -535,7 +538,7 @@ pub async fn check_availability(
                     AvailabilityStatus::InStock
                 };
                 AvailabilityItem {
-                    product_id: a.product_id,
+                    product_id: a.product_id.uuid(),
                     status,
                     available: (a.full || matches!(status, AvailabilityStatus::LowStock))
                         .then_some(available),

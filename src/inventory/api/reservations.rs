@@ -110,7 +110,7 @@ impl ReservationResponse {
             lines: lines
                 .into_iter()
                 .map(|l| ReservationLineResponse {
-                    product_id: l.product_id,
+                    product_id: l.product_id.uuid(),
                     quantity: l.quantity,
                 })
                 .collect(),
@@ -146,7 +146,11 @@ pub async fn create_reservation(
         owner_type: b.owner_type,
         owner_id: b.owner_id,
         ttl_seconds: b.ttl_seconds,
-        lines: b.lines.iter().map(|l| (l.product_id, l.quantity)).collect(),
+        lines: b
+            .lines
+            .iter()
+            .map(|l| (l.product_id.into(), l.quantity))
+            .collect(),
     };
     let actor = Actor::of(&user);
     let (r, lines) = db::run(&pool, move |c| service::reserve(c, &actor, new)).await?;

@@ -120,7 +120,7 @@ pub async fn list_orders(
         status: q.status,
         payment_status: q.payment_status,
         shipping_status: q.shipping_status,
-        seller_id: q.seller_id,
+        seller_id: q.seller_id.map(Into::into),
         q: q.q,
         page,
     };

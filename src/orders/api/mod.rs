@@ -78,7 +78,7 @@ impl From<&OrderRow> for OrderSummary {
             id: o.id.uuid(),
             number: o.number.clone(),
             checkout_id: o.checkout_id.uuid(),
-            seller_id: o.seller_id,
+            seller_id: o.seller_id.uuid(),
             status: o.status,
             payment_status: o.payment_status,
             shipping_status: o.shipping_status,
@@ -120,7 +120,7 @@ pub struct OrderItemResponse {
 impl From<OrderItemRow> for OrderItemResponse {
     fn from(i: OrderItemRow) -> Self {
         Self {
-            product_id: i.product_id,
+            product_id: i.product_id.uuid(),
             sku: i.sku,
             name: i.name,
             image_url: i.image_url,
