@@ -302,3 +302,53 @@ impl From<diesel::r2d2::PoolError> for AppError {
         Self::Unavailable(Box::new(err))
     }
 }
+
+/// A refusal that comes with the resource as it is now, read by the same
+/// transaction that refused, so the client can show it and retry without a
+/// second request: a stale `If-Match` (412 `version_conflict`) with the
+/// current cart, a moved total (409 `total_changed`) with the new review.
+/// The handler renders `current` into `Problem.current` with
+/// `http::problem::with_current`; callers that do not need it use `?` (it
+/// converts to the plain `AppError`).
+#[derive(Debug)]
+pub enum Refused<T> {
+    /// A refusal with nothing to show.
+    Plain(AppError),
+    /// The refusal and the resource now.
+    WithCurrent {
+        /// Why.
+        error: AppError,
+        /// The resource as it is now.
+        current: Box<T>,
+    },
+}
+
+impl<T> Refused<T> {
+    /// `error`, with `current` to show.
+    pub fn with_current(error: AppError, current: T) -> Self {
+        Self::WithCurrent {
+            error,
+            current: Box::new(current),
+        }
+    }
+}
+
+impl<T> From<AppError> for Refused<T> {
+    fn from(e: AppError) -> Self {
+        Self::Plain(e)
+    }
+}
+
+impl<T> From<DieselError> for Refused<T> {
+    fn from(e: DieselError) -> Self {
+        Self::Plain(e.into())
+    }
+}
+
+impl<T> From<Refused<T>> for AppError {
+    fn from(r: Refused<T>) -> Self {
+        match r {
+            Refused::Plain(e) | Refused::WithCurrent { error: e, .. } => e,
+        }
+    }
+}

@@ -77,8 +77,8 @@ impl DualPrice {
     }
 
     /// This unit price times a quantity: exact, because both parts are cents.
-    pub fn times(self, quantity: u32) -> Self {
-        let q = Decimal::from(quantity);
+    pub fn times(self, quantity: Quantity) -> Self {
+        let q = Decimal::from(quantity.get());
         Self {
             usd: self.usd * q,
             ves: self.ves * q,
@@ -110,13 +110,90 @@ impl std::iter::Sum for DualPrice {
     }
 }
 
+/// Units of one product on a line (a cart line, a checkout line, an order
+/// line, a stock hold's line): at least one, as every such table CHECKs.
+/// Stored as `INTEGER`; a stored value below one fails the read (a broken
+/// invariant) instead of being read as zero. Sent as a plain integer.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(sql_type = diesel::sql_types::Integer)]
+#[serde(try_from = "i32", into = "i32")]
+pub struct Quantity(i32);
+
+impl Quantity {
+    /// One unit.
+    pub const ONE: Self = Self(1);
+
+    /// `n` units; `None` below one.
+    pub fn new(n: i32) -> Option<Self> {
+        (n >= 1).then_some(Self(n))
+    }
+
+    /// The number of units.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl TryFrom<i32> for Quantity {
+    type Error = String;
+    fn try_from(n: i32) -> Result<Self, String> {
+        Self::new(n).ok_or_else(|| format!("a quantity is at least 1, not {n}"))
+    }
+}
+
+impl From<Quantity> for i32 {
+    fn from(q: Quantity) -> Self {
+        q.0
+    }
+}
+
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Integer, diesel::pg::Pg> for Quantity {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        <i32 as diesel::serialize::ToSql<diesel::sql_types::Integer, diesel::pg::Pg>>::to_sql(
+            &self.0, out,
+        )
+    }
+}
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Integer, diesel::pg::Pg> for Quantity {
+    fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let n = <i32 as diesel::deserialize::FromSql<
+            diesel::sql_types::Integer,
+            diesel::pg::Pg,
+        >>::from_sql(bytes)?;
+        Ok(Self::try_from(n)?)
+    }
+}
+
 /// A line of a cart or order: a unit price and a quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
     /// Unit price in both currencies.
     pub unit: DualPrice,
     /// How many units.
-    pub quantity: u32,
+    pub quantity: Quantity,
 }
 
 impl Line {
@@ -164,7 +241,7 @@ mod tests {
         let unit = DualPrice::at_rate(d("0.99"), d("45.678"));
         // 0.99 * 45.678 = 45.22122 -> 45.22 per unit, so 3 units show 135.66
         assert_eq!(
-            unit.times(3),
+            unit.times(Quantity::new(3).unwrap()),
             DualPrice {
                 usd: d("2.97"),
                 ves: d("135.66")
@@ -194,14 +271,14 @@ mod tests {
         #[test]
         fn totals_equal_the_sum_of_displayed_parts_in_both_currencies(
             rate_units in 1u64..100_000_000_000u64,
-            lines in proptest::collection::vec((1u64..100_000_000u64, 1u32..1000u32), 0..30),
+            lines in proptest::collection::vec((1u64..100_000_000u64, 1i32..1000i32), 0..30),
         ) {
             let rate = Decimal::new(rate_units as i64, 6);
             let lines: Vec<Line> = lines
                 .into_iter()
                 .map(|(cents, quantity)| Line {
                     unit: DualPrice::at_rate(Decimal::new(cents as i64, 2), rate),
-                    quantity,
+                    quantity: Quantity::new(quantity).unwrap(),
                 })
                 .collect();
             let total = total_of(&lines);

@@ -152,6 +152,67 @@ fn add_shared_responses(spec: &mut Value) {
     }
 }
 
+/// The resources that carry a version: their schema and what their `ETag`
+/// is called. Every 2xx answer with one of them as its body sends the
+/// `ETag`, and `current` of a 412 is one of them.
+const VERSIONED: &[(&str, &str)] = &[("CartResponse", "cart")];
+
+/// The conditional-request parts of the protocol, by rule rather than in
+/// every handler's annotation: an operation that takes `If-Match` can answer
+/// 412 `version_conflict` with `current` (the resource as it is now); one
+/// that takes `Idempotency-Key` can answer 428 without it; a 2xx answer
+/// whose body is a versioned resource carries its `ETag` (required, and
+/// checked against every test response by `tests/api/contract.rs`).
+fn add_conditional_responses(spec: &mut Value) {
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let takes = |name: &str| {
+            op.get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "header" && p["name"] == name))
+        };
+        let (if_match, idempotent) = (takes("If-Match"), takes("Idempotency-Key"));
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let mut returns = None;
+        for (status, response) in responses.iter_mut() {
+            let body = response.pointer("/content/application~1json/schema/$ref");
+            let versioned = VERSIONED.iter().find(|(schema, _)| {
+                body.and_then(Value::as_str)
+                    .is_some_and(|r| r == format!("#/components/schemas/{schema}"))
+            });
+            if let Some((_, what)) = versioned.filter(|_| status.starts_with('2')) {
+                returns = Some(*what);
+                response["headers"]["ETag"] = json!({
+                    "description": format!("The {what} version"),
+                    "required": true,
+                    "schema": {"type": "string"}
+                });
+            }
+        }
+        if if_match {
+            let what = returns.unwrap_or("resource");
+            responses.entry("412").or_insert_with(|| {
+                problem_response(&format!(
+                    "`If-Match` is stale (`version_conflict`); `current` holds the {what}"
+                ))
+            });
+        }
+        if idempotent {
+            responses
+                .entry("428")
+                .or_insert_with(|| problem_response("No `Idempotency-Key`"));
+        }
+    }
+}
+
 /// The complete document as JSON.
 pub fn spec() -> Value {
     let (_, api) = App::new()
@@ -162,6 +223,7 @@ pub fn spec() -> Value {
     // Serialising the generated document cannot fail: it is plain data.
     let mut value = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     add_shared_responses(&mut value);
+    add_conditional_responses(&mut value);
     declare_optional_not_null(&mut value);
     type_problem_current(&mut value);
     value

@@ -13,6 +13,7 @@ use crate::auth::{Principal, tokens};
 use crate::error::AppError;
 use crate::ids::{CartId, ProductId};
 use crate::inventory;
+use crate::money::Quantity;
 use crate::products::service::{self as products};
 
 /// What merging did to one product.
@@ -84,8 +85,8 @@ pub fn merge(
             let existing = into.iter().find(|i| i.product_id == item.product_id);
             let requested = existing
                 .filter(|e| !e.saved_for_later)
-                .map_or(0, |e| e.quantity)
-                + item.quantity;
+                .map_or(0, |e| e.quantity.get())
+                + item.quantity.get();
             // A new line needs room under the cart's line limit.
             let fits = existing.is_some() || lines < MAX_LINES;
             let (cap, reason) = match facts.get(&item.product_id).filter(|f| f.sellable) {
@@ -102,7 +103,7 @@ pub fn merge(
             };
             let merged = match item.saved_for_later {
                 _ if !fits => 0,
-                true => item.quantity.min(cap.max(1)),
+                true => item.quantity.get().min(cap.max(1)),
                 false => requested.min(cap),
             };
             if !item.saved_for_later && merged < requested {
@@ -114,7 +115,7 @@ pub fn merge(
                     } else {
                         existing
                             .filter(|e| !e.saved_for_later)
-                            .map_or(0, |e| e.quantity)
+                            .map_or(0, |e| e.quantity.get())
                     },
                     reason,
                 });
@@ -131,7 +132,7 @@ pub fn merge(
                         &ItemRow {
                             id: Uuid::now_v7(),
                             cart_id: target.id,
-                            quantity: merged,
+                            quantity: Quantity::try_from(merged).map_err(AppError::internal)?,
                             added_by: Some(user.user_id),
                             // The guest line's price history stays with it.
                             price_changes: 0,

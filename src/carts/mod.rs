@@ -125,7 +125,7 @@ pub struct ItemRow {
     /// Its seller.
     pub seller_id: SellerId,
     /// Units.
-    pub quantity: i32,
+    pub quantity: crate::money::Quantity,
     /// On the saved-for-later list instead of in the cart.
     pub saved_for_later: bool,
     /// Snapshot: product name.

@@ -220,23 +220,23 @@ pub struct CountedLine {
     /// Unit price.
     pub unit: DualPrice,
     /// Quantity.
-    pub quantity: i32,
+    pub quantity: crate::money::Quantity,
 }
 
 /// Sums the counted lines per seller and overall and applies the fee rules.
 pub fn summarize(lines: &[CountedLine], rules: &[FeeRuleRow], rate: Decimal) -> Summary {
     let mut sellers: Vec<SellerSubtotal> = vec![];
     for line in lines {
-        let total = line.unit.times(u32::try_from(line.quantity).unwrap_or(0));
+        let total = line.unit.times(line.quantity);
         match sellers.iter_mut().find(|s| s.seller_id == line.seller_id) {
             Some(s) => {
                 s.subtotal = s.subtotal + total;
-                s.item_count += i64::from(line.quantity);
+                s.item_count += i64::from(line.quantity.get());
             }
             None => sellers.push(SellerSubtotal {
                 seller_id: line.seller_id,
                 seller_name: line.seller_name.clone(),
-                item_count: i64::from(line.quantity),
+                item_count: i64::from(line.quantity.get()),
                 subtotal: DualPrice::zero() + total,
             }),
         }
@@ -374,7 +374,7 @@ mod tests {
             seller_id: seller,
             seller_name: "s".into(),
             unit: DualPrice::at_rate(d(usd), rate),
-            quantity: q,
+            quantity: crate::money::Quantity::new(q).unwrap(),
         };
         let lines = [
             line(a.into(), "1.01", 3),

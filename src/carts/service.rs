@@ -22,11 +22,12 @@ use super::{
     ParticipantRow, repo,
 };
 use crate::auth::{Principal, tokens};
-use crate::error::{AppError, ErrorCode, Shortage};
+use crate::error::{AppError, ErrorCode, Refused, Shortage};
 use crate::events::{Event, Publish};
 use crate::ids::{CartId, ProductId};
 use crate::inventory::StockRow;
 use crate::money::DualPrice;
+use crate::money::Quantity;
 use crate::products::service::{self as products, ProductFacts};
 use crate::rates::{self, RateRow};
 use crate::{fees, inventory};
@@ -103,7 +104,7 @@ pub(super) fn place_hold(
     let lines: Vec<(ProductId, i32)> = items
         .iter()
         .filter(|i| !i.saved_for_later)
-        .map(|i| (i.product_id, i.quantity))
+        .map(|i| (i.product_id, i.quantity.get()))
         .collect();
     if lines.is_empty() {
         return Ok(());
@@ -417,7 +418,7 @@ fn view_with(
             item_id: item.id,
             product_id: item.product_id,
             saved: item.saved_for_later,
-            quantity: item.quantity,
+            quantity: item.quantity.get(),
             stored: DualPrice::new(item.unit_price_usd, item.unit_price_ves),
             pending_old: item
                 .prev_unit_price_usd
@@ -426,7 +427,7 @@ fn view_with(
             reduced_from: item.quantity_reduced_from,
             sellable: f.is_some_and(|f| f.sellable),
             price_usd: f.map_or(item.unit_price_usd, |f| f.product.price_usd),
-            max_per_order: f.map_or(item.quantity, |f| f.product.max_per_order),
+            max_per_order: f.map_or(item.quantity.get(), |f| f.product.max_per_order),
             // Units this cart's own soft hold keeps are available to it.
             available: s.map_or(0, StockRow::available)
                 + own.get(&item.product_id).copied().unwrap_or(0),
@@ -464,9 +465,9 @@ fn view_with(
             };
             changed = true;
         }
-        if outcome.quantity != item.quantity {
+        if outcome.quantity != item.quantity.get() {
             // The notice stays until the shopper's own next write, whoever reads first.
-            item = repo::reduce_item(conn, item.id, outcome.quantity, item.quantity)?;
+            item = repo::reduce_item(conn, item.id, outcome.quantity, item.quantity.get())?;
             changed = true;
         }
         if outcome.counted {
@@ -509,9 +510,9 @@ fn view_with(
                     .filter(|l| l.counted && l.row.line_owner == row.user_id);
                 let (mut item_count, mut subtotal) = (0i64, DualPrice::zero());
                 for l in mine {
-                    item_count += i64::from(l.row.quantity);
+                    item_count += i64::from(l.row.quantity.get());
                     let unit = DualPrice::new(l.row.unit_price_usd, l.row.unit_price_ves);
-                    subtotal = subtotal + unit.times(u32::try_from(l.row.quantity).unwrap_or(0));
+                    subtotal = subtotal + unit.times(l.row.quantity);
                 }
                 ParticipantView {
                     row,
@@ -687,7 +688,7 @@ fn apply_op(
             let existing = items
                 .iter()
                 .position(|i| i.product_id == product_id && i.line_owner == owner_key);
-            let total = existing.map_or(0, |at| items[at].quantity) + quantity;
+            let total = existing.map_or(0, |at| items[at].quantity.get()) + quantity;
             check_quantity(prefix, f, &stock[&product_id], total)?;
             match existing {
                 Some(at) => items[at] = repo::set_item(conn, items[at].id, total, false)?,
@@ -706,7 +707,7 @@ fn apply_op(
                         cart_id: cart.id,
                         product_id,
                         seller_id: f.product.seller_id,
-                        quantity: total,
+                        quantity: Quantity::try_from(total).map_err(AppError::internal)?,
                         saved_for_later: false,
                         name: f.product.name.clone(),
                         sku: f.product.sku.clone(),
@@ -763,7 +764,7 @@ fn apply_op(
             if !mine(item) {
                 return Err(not_yours());
             }
-            items[at] = repo::set_item(conn, item.id, item.quantity, true)?;
+            items[at] = repo::set_item(conn, item.id, item.quantity.get(), true)?;
         }
         Op::MoveToCart { item_id } => {
             let at = line(&items, item_id)?;
@@ -772,8 +773,8 @@ fn apply_op(
                 return Err(not_yours());
             }
             let f = sellable(prefix, facts, item.product_id)?;
-            check_quantity(prefix, f, &stock[&item.product_id], item.quantity)?;
-            items[at] = repo::set_item(conn, item.id, item.quantity, false)?;
+            check_quantity(prefix, f, &stock[&item.product_id], item.quantity.get())?;
+            items[at] = repo::set_item(conn, item.id, item.quantity.get(), false)?;
         }
         Op::Clear if access.group && !access.owner => {
             repo::clear_lines_of(conn, cart.id, owner_key)?;
@@ -828,15 +829,15 @@ pub fn update_cart(
     id: CartId,
     if_match: Option<i32>,
     ops: Vec<(String, Op)>,
-) -> Result<CartView, AppError> {
-    conn.transaction(|conn| {
+) -> Result<CartView, Refused<CartView>> {
+    let outcome = conn.transaction(|conn| {
         let (cart, access) = lock_for_write(conn, caller, id)?;
         if let Some(expected) = if_match
             && expected != cart.version
         {
-            return Err(AppError::PreconditionFailed {
-                current_version: cart.version,
-            });
+            // Stale: no operation runs; the cart as it is now goes back with
+            // the refusal (re-priced, which a read commits, as any read does).
+            return view(conn, cart, false).map(Err);
         }
         let actor = caller.actor();
         if caller.hold_seconds.is_some() {
@@ -852,7 +853,13 @@ pub fn update_cart(
             memo.items = Some(items);
             memo.forget_stock();
         }
-        view_with(conn, cart, true, &mut memo)
+        view_with(conn, cart, true, &mut memo).map(Ok)
+    })?;
+    outcome.map_err(|current| {
+        let error = AppError::PreconditionFailed {
+            current_version: current.cart.version,
+        };
+        Refused::with_current(error, current)
     })
 }
 

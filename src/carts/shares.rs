@@ -37,9 +37,9 @@ pub fn share_cart(
                         sku: l.row.sku.clone(),
                         image_url: l.row.image_url.clone(),
                         seller_name: l.row.seller_name.clone(),
-                        quantity: l.row.quantity,
+                        quantity: l.row.quantity.get(),
                         unit_price: unit,
-                        line_total: unit.times(u32::try_from(l.row.quantity).unwrap_or(0)),
+                        line_total: unit.times(l.row.quantity),
                     }
                 })
                 .collect(),
@@ -117,6 +117,6 @@ pub fn copy_shared_cart(
                 )
             })
             .collect();
-        update_cart(conn, caller, target, None, ops)
+        Ok(update_cart(conn, caller, target, None, ops)?)
     })
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::repo;
 use super::service::{Caller, CartPolicy, CartView, Op, lock_user_cart, update_cart};
 use crate::auth::Principal;
-use crate::error::AppError;
+use crate::error::{AppError, Refused};
 use crate::ids::{CartId, ProductId};
 
 /// Moves a line to one of the user's wishlists (`None`: the default list).
@@ -19,27 +19,28 @@ pub fn move_to_wishlist(
     if_match: Option<i32>,
     item_id: Uuid,
     wishlist_id: Option<Uuid>,
-) -> Result<CartView, AppError> {
+) -> Result<CartView, Refused<CartView>> {
     let user = caller
         .principal
         .clone()
         .ok_or_else(|| AppError::Unauthorized("wishlists need a signed-in user".into()))?;
-    conn.transaction(|conn| {
+    conn.transaction::<_, AppError, _>(|conn| {
         let product = repo::items_of(conn, cart_id)?
             .into_iter()
             .find(|i| i.id == item_id)
             .map(|i| i.product_id)
             .ok_or(AppError::NotFound("cart item"))?;
-        let view = update_cart(
-            conn,
-            caller,
-            cart_id,
-            if_match,
-            vec![(String::new(), Op::Remove { item_id })],
-        )?;
+        let remove = vec![(String::new(), Op::Remove { item_id })];
+        let view = match update_cart(conn, caller, cart_id, if_match, remove) {
+            Ok(view) => view,
+            // Stale: nothing moved; the cart as read goes back with the
+            // refusal, committed as any read is (its version is real).
+            Err(stale @ Refused::WithCurrent { .. }) => return Ok(Err(stale)),
+            Err(Refused::Plain(e)) => return Err(e),
+        };
         crate::wishlists::service::add_item(conn, &user, wishlist_id, product)?;
-        Ok(view)
-    })
+        Ok(Ok(view))
+    })?
 }
 
 /// Adds a product from one of the user's wishlists to the user's cart.
@@ -59,18 +60,16 @@ pub fn add_from_wishlist(
             cart_token: None,
             hold_seconds: policy.hold_seconds,
         };
-        update_cart(
+        let add = Op::Add {
+            product_id,
+            quantity,
+        };
+        Ok(update_cart(
             conn,
             &caller,
             cart.id,
             None,
-            vec![(
-                String::new(),
-                Op::Add {
-                    product_id,
-                    quantity,
-                },
-            )],
-        )
+            vec![(String::new(), add)],
+        )?)
     })
 }

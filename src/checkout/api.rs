@@ -12,9 +12,9 @@ use super::service::{self, Choices, Review};
 use crate::carts::pricing::AppliedFee;
 use crate::db::{self, DbPool};
 use crate::delivery::api::DeliveryOptionResponse;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, Refused};
 use crate::http::extract::{AuthUser, IdempotencyKey, ValidatedJson};
-use crate::http::problem::Problem;
+use crate::http::problem::{Problem, with_current};
 use crate::money::DualPrice;
 use crate::payments::MethodCode;
 use crate::payments::api::PaymentMethodResponse;
@@ -138,7 +138,7 @@ impl From<Review> for CheckoutResponse {
                             name: l.line.name,
                             sku: l.line.sku,
                             image_url: l.line.image_url,
-                            quantity: l.line.quantity,
+                            quantity: l.line.quantity.get(),
                             unit_price: l.unit,
                             line_total: l.total,
                         })
@@ -388,7 +388,6 @@ fn confirmation(p: service::Placed) -> Confirmation {
         (status = 200, description = "Placed before (a retry)", body = Confirmation),
         (status = 404, description = "No such checkout, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The total changed (`total_changed`, with `current`), the hold ended (`checkout_expired`), or the checkout was replaced", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
     ))]
 #[post("/checkouts/{checkout_id}/place")]
 pub async fn place_order(
@@ -402,12 +401,11 @@ pub async fn place_order(
     let id = path.into_inner();
     let e = body.into_inner().expected_total;
     let expected = DualPrice::new(e.usd, e.ves);
-    let reader = user.clone();
-    match db::run(&pool, move |c| {
-        service::place(c, &user, id.into(), &key, expected)
+    let placed = db::run(&pool, move |c| {
+        Ok(service::place(c, &user, id.into(), &key, expected))
     })
-    .await
-    {
+    .await?;
+    match placed {
         Ok(placed) => {
             let status = if placed.created {
                 actix_web::http::StatusCode::CREATED
@@ -416,19 +414,9 @@ pub async fn place_order(
             };
             Ok(HttpResponse::build(status).json(confirmation(placed)))
         }
-        Err(
-            err @ AppError::Conflict {
-                code: crate::error::ErrorCode::TotalChanged,
-                ..
-            },
-        ) => {
-            let review = db::run(&pool, move |c| service::get(c, &reader, id.into())).await?;
-            let mut problem = Problem::from_error(&err);
-            problem.current = serde_json::to_value(CheckoutResponse::from(review)).ok();
-            Ok(HttpResponse::Conflict()
-                .content_type(crate::http::problem::PROBLEM_JSON)
-                .json(problem))
+        Err(Refused::WithCurrent { error, current }) => {
+            with_current(&error, CheckoutResponse::from(*current), None)
         }
-        Err(err) => Err(err),
+        Err(Refused::Plain(error)) => Err(error),
     }
 }

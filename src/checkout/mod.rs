@@ -54,7 +54,7 @@ pub struct CheckoutLine {
     /// Picture.
     pub image_url: Option<String>,
     /// Units held.
-    pub quantity: i32,
+    pub quantity: crate::money::Quantity,
 }
 
 /// A checkout as stored.

@@ -6,11 +6,11 @@ use chrono::Duration;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::review::{SellerReview, review_with};
+use super::review::{Review, SellerReview, review as review_now, review_with};
 use super::service::{own, require_open};
 use super::{CheckoutRow, CheckoutStatus, repo};
 use crate::auth::{Actor, Principal};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, ErrorCode, Refused};
 use crate::idempotency::{self, Claim};
 use crate::ids::CheckoutId;
 use crate::inventory::OwnerType;
@@ -47,8 +47,8 @@ pub fn place(
     id: CheckoutId,
     key: &str,
     expected: DualPrice,
-) -> Result<Placed, AppError> {
-    conn.transaction(|conn| {
+) -> Result<Placed, Refused<Review>> {
+    conn.transaction::<_, Refused<Review>, _>(|conn| {
         let request = idempotency::Request {
             user_id: user.user_id,
             key,
@@ -65,7 +65,7 @@ pub fn place(
         let _: Claim = idempotency::claim(conn, &request)?;
         let row = own(conn, user, id)?;
         if row.status == CheckoutStatus::Placed {
-            return already_placed(conn, row);
+            return Ok(already_placed(conn, row)?);
         }
         require_open(&row)?;
         let review = review_with(conn, user, row.clone(), false)?;
@@ -73,16 +73,20 @@ pub fn place(
             return Err(AppError::Validation {
                 code: ErrorCode::ValidationFailed,
                 errors: review.missing,
-            });
+            }
+            .into());
         }
         if review.total != expected {
-            return Err(AppError::conflict(
+            let error = AppError::conflict(
                 ErrorCode::TotalChanged,
                 format!(
                     "the total is now {} USD / {} VES; review it and place again",
                     review.total.usd, review.total.ves
                 ),
-            ));
+            );
+            // Nothing is placed and the key is not kept (the transaction
+            // rolls back); the buyer gets the review as it is now.
+            return Err(Refused::with_current(error, review_now(conn, user, row)?));
         }
         let ready = |what: &str| AppError::internal(format!("a ready review has {what}"));
         let method = review.method.clone().ok_or_else(|| ready("a method"))?;
@@ -158,7 +162,7 @@ fn hand_over(
             lines: seller
                 .lines
                 .iter()
-                .map(|l| (l.line.product_id, l.line.quantity))
+                .map(|l| (l.line.product_id, l.line.quantity.get()))
                 .collect(),
         })
         .collect();

@@ -138,9 +138,9 @@ pub(super) fn review_with(
                 ));
                 continue;
             };
-            weight += f.product.weight_kg.unwrap_or_default() * Decimal::from(line.quantity);
+            weight += f.product.weight_kg.unwrap_or_default() * Decimal::from(line.quantity.get());
             let unit = DualPrice::at_rate(f.product.price_usd, rate.rate);
-            let total = unit.times(u32::try_from(line.quantity).unwrap_or(0));
+            let total = unit.times(line.quantity);
             priced.push(ReviewLine { line, unit, total });
         }
         let subtotal: DualPrice = priced.iter().map(|l| l.total).sum();

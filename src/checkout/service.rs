@@ -101,7 +101,10 @@ pub fn start(
                 owner_type: OwnerType::Checkout,
                 owner_id: id.uuid(),
                 ttl_seconds: CHECKOUT_TTL_SECONDS,
-                lines: lines.iter().map(|l| (l.product_id, l.quantity)).collect(),
+                lines: lines
+                    .iter()
+                    .map(|l| (l.product_id, l.quantity.get()))
+                    .collect(),
             },
         )?;
         let now = crate::db::now();

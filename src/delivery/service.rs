@@ -122,7 +122,7 @@ pub fn quote_cart(
                 .and_then(|f| f.product.weight_kg)
                 .unwrap_or_default();
             *weight.entry(line.row.seller_id).or_default() +=
-                per_unit * Decimal::from(line.row.quantity);
+                per_unit * Decimal::from(line.row.quantity.get());
         }
         let mut quotes = vec![];
         for seller in &view.summary.sellers {

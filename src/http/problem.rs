@@ -43,6 +43,24 @@ pub struct Problem {
     pub current: Option<serde_json::Value>,
 }
 
+/// The problem response for `error` with the resource as it is now in
+/// `current` (see `crate::error::Refused`), and its `ETag` when it is
+/// versioned.
+pub fn with_current(
+    error: &AppError,
+    current: impl Serialize,
+    etag: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let mut problem = Problem::from_error(error);
+    problem.current = Some(serde_json::to_value(current).map_err(AppError::internal)?);
+    let mut res = HttpResponse::build(status_of(error));
+    res.content_type(PROBLEM_JSON);
+    if let Some(tag) = etag {
+        res.insert_header((header::ETAG, tag));
+    }
+    Ok(res.json(problem))
+}
+
 fn status_of(err: &AppError) -> StatusCode {
     match err {
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,

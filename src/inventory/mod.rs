@@ -152,7 +152,7 @@ pub struct ReservationLineRow {
     /// The product.
     pub product_id: ProductId,
     /// Units held.
-    pub quantity: i32,
+    pub quantity: crate::money::Quantity,
 }
 
 /// One entry of the ledger.

@@ -15,6 +15,7 @@ use super::{MovementReason, OwnerType, ReservationLineRow, ReservationRow, Reser
 use crate::auth::Actor;
 use crate::error::{AppError, ErrorCode, FieldError, Shortage};
 use crate::ids::{ProductId, SellerId};
+use crate::money::Quantity;
 
 /// A reservation to make.
 #[derive(Debug, Clone)]
@@ -96,14 +97,18 @@ pub fn reserve(
             updated_at: now,
             ended_at: None,
         };
+        // Each line's demand was checked above (1 to MAX_QUANTITY per line).
         let lines: Vec<ReservationLineRow> = demand
             .iter()
-            .map(|(product, q)| ReservationLineRow {
-                reservation_id: reservation.id,
-                product_id: (*product),
-                quantity: i32::try_from(*q).unwrap_or(i32::MAX),
+            .map(|(product, q)| {
+                let units = i32::try_from(*q).ok().and_then(Quantity::new);
+                Ok(ReservationLineRow {
+                    reservation_id: reservation.id,
+                    product_id: *product,
+                    quantity: units.ok_or_else(|| AppError::internal("a held line's units"))?,
+                })
             })
-            .collect();
+            .collect::<Result<_, AppError>>()?;
         repo::insert_reservation(conn, &reservation, &lines)?;
         let why = Why {
             reason: MovementReason::Reservation,
@@ -204,18 +209,24 @@ pub fn end(
         };
         for line in repo::reservation_lines(conn, id)? {
             let d_on_hand = if outcome == Outcome::Commit {
-                -line.quantity
+                -line.quantity.get()
             } else {
                 0
             };
-            apply(conn, line.product_id, d_on_hand, -line.quantity, None, &why)?.ok_or_else(
-                || {
-                    AppError::internal(format!(
-                        "stock of {} rejected ending reservation {id}: reserved units are missing",
-                        line.product_id
-                    ))
-                },
-            )?;
+            apply(
+                conn,
+                line.product_id,
+                d_on_hand,
+                -line.quantity.get(),
+                None,
+                &why,
+            )?
+            .ok_or_else(|| {
+                AppError::internal(format!(
+                    "stock of {} rejected ending reservation {id}: reserved units are missing",
+                    line.product_id
+                ))
+            })?;
         }
         repo::end_reservation(conn, id, status)?;
         Ok(ReservationRow {
@@ -272,7 +283,7 @@ pub fn hand_over(
     }
     let held: BTreeMap<ProductId, i32> = rows
         .iter()
-        .map(|(_, l)| (l.product_id, l.quantity))
+        .map(|(_, l)| (l.product_id, l.quantity.get()))
         .collect();
     let mut wanted: BTreeMap<ProductId, i32> = BTreeMap::new();
     for part in parts {

@@ -224,7 +224,7 @@ pub struct OrderItemRow {
     /// Picture then.
     pub image_url: Option<String>,
     /// Units.
-    pub quantity: i32,
+    pub quantity: crate::money::Quantity,
     /// Unit price, USD.
     pub unit_usd: Decimal,
     /// Unit price, VES.

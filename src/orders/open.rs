@@ -32,7 +32,7 @@ pub struct NewOrderLine {
     /// Its picture then.
     pub image_url: Option<String>,
     /// Units.
-    pub quantity: i32,
+    pub quantity: crate::money::Quantity,
     /// Unit price.
     pub unit: DualPrice,
     /// Unit times quantity.

@@ -356,7 +356,7 @@ fn unwind_stock(
                     conn,
                     actor,
                     item.product_id,
-                    item.quantity,
+                    item.quantity.get(),
                     MovementReason::Return,
                     Some((OwnerType::Order, order.id.uuid())),
                     Some(order.number.clone()),
@@ -392,7 +392,7 @@ pub(super) fn commit_stock(
         _ => {
             let lines: Vec<(ProductId, i32)> = repo::items_of(conn, order.id)?
                 .iter()
-                .map(|i| (i.product_id, i.quantity))
+                .map(|i| (i.product_id, i.quantity.get()))
                 .collect();
             let (again, _) = inventory::reserve(
                 conn,

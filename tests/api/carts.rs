@@ -1206,3 +1206,71 @@ async fn placing_the_checkout_tells_the_carts_watchers_its_new_version() {
     assert!(read_until(&mut stream, &mut seen, &changed).await, "{seen}");
     assert_eq!(app.count("carts WHERE status = 'converted'"), 1);
 }
+
+/// Every operation the committed document says takes `If-Match` (so a new
+/// one is covered without editing this test): sent with a stale version it
+/// is 412 `version_conflict` with the cart as it is now in `current` and its
+/// `ETag`, and it changes nothing.
+#[actix_web::test]
+async fn every_if_match_operation_refuses_a_stale_version_with_the_current_cart() {
+    let app = TestApp::spawn().await;
+    app.post_rate("10").await;
+    let (_, p) = app.priced_product("1.00", 50, 20).await;
+    let user = app.customer();
+    let cart = my_cart(&app, &user).await;
+    let id = cart.body["id"].as_str().unwrap().to_string();
+    let stale = cart.header("etag").unwrap().to_string();
+    let added = add(&app, &user, &id, p, 2).await;
+    let item = added.body["items"][0]["id"].as_str().unwrap().to_string();
+    let now = added.header("etag").unwrap().to_string();
+    let version = added.body["version"].clone();
+    let body_for = |schema: &str| match schema {
+        "AddItemRequest" => Some(json!({"product_id": p, "quantity": 1})),
+        "UpdateItemRequest" => Some(json!({"quantity": 3})),
+        "MoveToWishlistRequest" => Some(json!({})),
+        "BatchRequest" => Some(json!({"operations": [{"op": "remove", "item_id": item}]})),
+        "" => None,
+        other => panic!("no body for {other}: add one here"),
+    };
+    let mut seen = 0;
+    let paths = crate::contract::spec()["paths"].as_object().unwrap();
+    for (template, item_ops) in paths {
+        for (method, op) in item_ops.as_object().unwrap() {
+            let takes_if_match = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+            if !takes_if_match {
+                continue;
+            }
+            seen += 1;
+            let path = template
+                .replace("{cart_id}", &id)
+                .replace("{item_id}", &item);
+            let schema = op
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(Value::as_str)
+                .map_or("", |r| r.rsplit('/').next().unwrap());
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let refused = app
+                .cart_call(
+                    method,
+                    &path,
+                    Some(&user),
+                    None,
+                    Some(&stale),
+                    body_for(schema),
+                )
+                .await;
+            refused.assert_problem(412, "version_conflict");
+            assert_eq!(refused.body["current"]["version"], version, "{template}");
+            assert_eq!(refused.header("etag"), Some(now.as_str()), "{template}");
+            let after = my_cart(&app, &user).await;
+            assert_eq!(
+                after.body["version"], version,
+                "{template} changed the cart"
+            );
+            assert_eq!(after.body["items"][0]["quantity"], 2, "{template}");
+        }
+    }
+    assert_eq!(seen, 8, "the cart's conditional writes");
+}

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-fn spec() -> &'static Value {
+pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
@@ -20,8 +20,17 @@ fn spec() -> &'static Value {
     })
 }
 
-/// Checks one answer; panics naming every way it breaks the contract.
-pub fn check(method: &str, url: &str, status: u16, content_type: Option<&str>, body: &[u8]) {
+/// Checks one answer (its status, content type, body and the headers the
+/// document requires, by lower-case name); panics naming every way it
+/// breaks the contract.
+pub fn check(
+    method: &str,
+    url: &str,
+    status: u16,
+    content_type: Option<&str>,
+    headers: &[String],
+    body: &[u8],
+) {
     let path = url
         .split_once("://")
         .map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
@@ -38,6 +47,17 @@ pub fn check(method: &str, url: &str, status: u16, content_type: Option<&str>, b
     match response_of(operation, status) {
         None => problems.push(format!("status {status} is not declared")),
         Some(response) => {
+            let required = response
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, h)| h["required"] == true);
+            for (name, _) in required {
+                if !headers.contains(&name.to_lowercase()) {
+                    problems.push(format!("the required header {name} is missing"));
+                }
+            }
             let content = response.get("content").and_then(Value::as_object);
             match (content, content_type) {
                 (None, _) if body.is_empty() => {}
@@ -387,5 +407,28 @@ fn undeclared_fields_missing_fields_and_wrong_types_are_reported() {
             "$.usd: 1 is not of type \"string\"",
             "$: undeclared field `extra`"
         ]
+    );
+}
+
+#[test]
+fn a_cart_answer_without_its_required_etag_breaks_the_contract() {
+    let ok = std::panic::catch_unwind(|| {
+        check(
+            "get",
+            "http://x/api/v1/carts/me",
+            200,
+            Some("application/json"),
+            &["content-type".to_string()],
+            b"{}",
+        )
+    });
+    let message = ok
+        .expect_err("a 200 cart without ETag is refused")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(
+        message.contains("the required header ETag is missing"),
+        "{message}"
     );
 }

@@ -510,11 +510,17 @@ pub async fn send(
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok());
+    let names: Vec<String> = res
+        .headers()
+        .keys()
+        .map(|k| k.as_str().to_string())
+        .collect();
     crate::contract::check(
         &method_name,
         url,
         res.status().as_u16(),
         content_type,
+        &names,
         &bytes,
     );
     Resp {

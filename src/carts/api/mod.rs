@@ -34,9 +34,9 @@ use super::pricing::{Notice, Summary};
 use super::service::{self, Caller, CartPolicy, CartView, Op};
 use super::{CartKind, CartStatus, ItemPriceChangeRow, ParticipantRole};
 use crate::db::{self, DbPool};
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, Refused};
 use crate::http::extract::{AuthUser, IfMatch, MaybeAuthUser, ValidatedJson};
-use crate::http::problem::{PROBLEM_JSON, Problem};
+use crate::http::problem::{Problem, with_current};
 use crate::money::DualPrice;
 use crate::products::api::RateRef;
 
@@ -183,14 +183,14 @@ impl From<CartView> for CartResponse {
                 id: r.id,
                 product_id: r.product_id.uuid(),
                 seller_id: r.seller_id.uuid(),
-                quantity: r.quantity,
+                quantity: r.quantity.get(),
                 name: r.name,
                 sku: r.sku,
                 image_url: r.image_url,
                 category: r.category,
                 seller_name: r.seller_name,
                 unit_price: unit,
-                line_total: unit.times(u32::try_from(r.quantity).unwrap_or(0)),
+                line_total: unit.times(r.quantity),
                 counted: line.counted,
                 price_history: line.history.into_iter().map(Into::into).collect(),
                 added_by: r.added_by,
@@ -245,7 +245,8 @@ fn respond(status: actix_web::http::StatusCode, body: CartResponse) -> HttpRespo
         .json(body)
 }
 
-/// Runs a cart write; a stale `If-Match` answers 412 with the current cart.
+/// Runs a cart write; a stale `If-Match` answers 412 with the cart as it
+/// is now (read by the same transaction) and its `ETag`.
 async fn write(
     pool: web::Data<DbPool>,
     if_match: IfMatch,
@@ -254,25 +255,29 @@ async fn write(
     ops: Vec<(String, Op)>,
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.expected()?;
-    let reader = caller.clone();
-    match db::run(&pool, move |c| {
+    write_with(&pool, move |c| {
         service::update_cart(c, &caller, id.into(), expected, ops)
     })
     .await
-    {
+}
+
+/// Runs any cart use case that may be refused with the cart as it is now
+/// (`Refused::WithCurrent`): 200 with the cart and its `ETag`, or the
+/// problem with `current` and the current `ETag`.
+pub(super) async fn write_with(
+    pool: &DbPool,
+    f: impl FnOnce(&mut diesel::PgConnection) -> Result<service::CartView, Refused<service::CartView>>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, AppError> {
+    match db::run(pool, move |c| Ok(f(c))).await? {
         Ok(view) => Ok(respond(actix_web::http::StatusCode::OK, view.into())),
-        Err(err @ AppError::PreconditionFailed { .. }) => {
-            let current = db::run(&pool, move |c| service::get_cart(c, &reader, id.into())).await?;
-            let body = CartResponse::from(current);
-            let version = body.version;
-            let mut problem = Problem::from_error(&err);
-            problem.current = serde_json::to_value(&body).ok();
-            Ok(HttpResponse::PreconditionFailed()
-                .content_type(PROBLEM_JSON)
-                .insert_header(etag(version))
-                .json(problem))
+        Err(Refused::WithCurrent { error, current }) => {
+            let body = CartResponse::from(*current);
+            let tag = etag(body.version).1;
+            with_current(&error, body, Some(tag))
         }
-        Err(err) => Err(err),
+        Err(Refused::Plain(error)) => Err(error),
     }
 }
 
@@ -412,9 +417,9 @@ fn to_ops(ops: Vec<BatchOperation>) -> Result<Vec<(String, Op)>, AppError> {
     operation_id = "create_cart",
     security((), ("bearer_auth" = [])),
     responses(
-        (status = 200, description = "The user's cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The user's cart", body = CartResponse),
         (status = 201, description = "A new guest cart with its token", body = CartResponse,
-         headers(("ETag" = String, description = "The cart version"), ("X-Cart-Token" = String, description = "The guest token"))),
+         headers(("X-Cart-Token" = String, description = "The guest token"))),
         (status = 409, description = "No exchange rate is in effect (`no_exchange_rate`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -449,7 +454,7 @@ pub async fn create_cart(
     tag = "carts",
     operation_id = "get_my_cart",
     responses(
-        (status = 200, description = "The cart, re-priced now", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart, re-priced now", body = CartResponse),
         (status = 409, description = "No exchange rate is in effect (`no_exchange_rate`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -473,7 +478,7 @@ pub async fn get_my_cart(
     params(("cart_id" = Uuid, Path, description = "The cart id"),
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 404, description = "No such cart, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No exchange rate is in effect (`no_exchange_rate`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -502,10 +507,9 @@ pub async fn get_cart(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 404, description = "No such cart, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock (`insufficient_stock`), product unavailable (`product_unavailable`), cart not active (`cart_not_active`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`); `current` holds the cart", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/carts/{cart_id}/items")]
@@ -544,11 +548,10 @@ pub async fn add_cart_item(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock, product unavailable, or cart not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`); `current` holds the cart", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/carts/{cart_id}/items/{item_id}")]
@@ -578,11 +581,10 @@ pub async fn update_cart_item(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart is not active (`cart_not_active`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/carts/{cart_id}/items/{item_id}")]
@@ -614,10 +616,9 @@ pub async fn remove_cart_item(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The empty cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The empty cart", body = CartResponse),
         (status = 404, description = "No such cart, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart is not active (`cart_not_active`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/carts/{cart_id}/items")]
@@ -648,11 +649,10 @@ pub async fn clear_cart(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart is not active (`cart_not_active`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/carts/{cart_id}/items/{item_id}/save-for-later")]
@@ -684,11 +684,10 @@ pub async fn save_cart_item_for_later(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock, product unavailable, or cart not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/carts/{cart_id}/items/{item_id}/move-to-cart")]
@@ -723,11 +722,10 @@ pub async fn move_cart_item_to_cart(
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart or line", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock, product unavailable, or cart not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`); `current` holds the cart", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/carts/{cart_id}/batch")]

@@ -133,7 +133,7 @@ pub async fn get_shared_cart(
     params(("token" = String, Path, description = "The share token"),
            ("X-Cart-Token" = Option<String>, Header, description = "The guest cart token, with `cart_id`")),
     responses(
-        (status = 200, description = "Your cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "Your cart", body = CartResponse),
         (status = 404, description = "No live share, or the target cart is not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not enough stock or product unavailable", body = Problem, content_type = "application/problem+json"),
     )

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::{CartResponse, respond};
+use super::{CartResponse, write_with};
 use crate::carts::service::{self, Caller, CartPolicy};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
@@ -33,10 +33,9 @@ pub struct MoveToWishlistRequest {
     params(("cart_id" = Uuid, Path, description = "The cart id"), ("item_id" = Uuid, Path, description = "The line id"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen; 412 when stale")),
     responses(
-        (status = 200, description = "The cart", body = CartResponse, headers(("ETag" = String, description = "The cart version"))),
+        (status = 200, description = "The cart", body = CartResponse),
         (status = 403, description = "A group cart's line that another participant added", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cart, line or list", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` is stale (`version_conflict`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/carts/{cart_id}/items/{item_id}/move-to-wishlist")]
@@ -56,11 +55,10 @@ pub async fn move_cart_item_to_wishlist(
         cart_token: None,
         hold_seconds: policy.hold_seconds,
     };
-    let view = db::run(&pool, move |c| {
+    write_with(&pool, move |c| {
         service::move_to_wishlist(c, &caller, cart.into(), expected, item, list)
     })
-    .await?;
-    Ok(respond(actix_web::http::StatusCode::OK, view.into()))
+    .await
 }
 
 /// Body of `add_wishlist_item_to_cart`.

@@ -111,7 +111,7 @@ impl ReservationResponse {
                 .into_iter()
                 .map(|l| ReservationLineResponse {
                     product_id: l.product_id.uuid(),
-                    quantity: l.quantity,
+                    quantity: l.quantity.get(),
                 })
                 .collect(),
         }

@@ -124,7 +124,7 @@ impl From<OrderItemRow> for OrderItemResponse {
             sku: i.sku,
             name: i.name,
             image_url: i.image_url,
-            quantity: i.quantity,
+            quantity: i.quantity.get(),
             unit_price: DualPrice::new(i.unit_usd, i.unit_ves),
             line_total: DualPrice::new(i.line_usd, i.line_ves),
             status: i.status,
