@@ -184,8 +184,11 @@ pub(super) fn authorize(
     match cart.kind {
         CartKind::Personal => {
             let owner = cart.user_id.is_some() && cart.user_id == user;
-            let guest = cart.status == CartStatus::Active
-                && matches!((&cart.guest_token_hash, &caller.cart_token), (Some(h), Some(t)) if tokens::matches(h, t));
+            let token_fits = match (&cart.guest_token_hash, &caller.cart_token) {
+                (Some(hash), Some(token)) => tokens::matches(hash, token),
+                _ => false,
+            };
+            let guest = cart.status == CartStatus::Active && token_fits;
             if owner || guest || operator {
                 Ok(Access {
                     user,

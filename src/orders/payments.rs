@@ -4,7 +4,6 @@
 //! reported.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::OrderId;
 use super::fulfilment::complete_if_done;
@@ -147,22 +146,14 @@ pub fn submit_payment(
             "bank": bank, "phone": phone, "national_id": national_id, "reference": reference,
             "sender": report.sender, "paid_on": report.paid_on,
         });
-        payments::insert_submission(
-            conn,
-            &PaymentSubmissionRow {
-                id: Uuid::now_v7(),
-                order_id: order.id,
-                method: method.as_str().into(),
-                details,
-                bank,
-                reference,
-                reference_key: key,
-                duplicate_of,
-                status: "submitted".into(),
-                reason: String::new(),
-                created_at: crate::db::now(),
-            },
-        )?;
+        let submitted = PaymentSubmissionRow {
+            bank,
+            reference,
+            reference_key: key,
+            duplicate_of,
+            ..PaymentSubmissionRow::new(order.id, method, details)
+        };
+        payments::insert_submission(conn, &submitted)?;
         Ok(updated)
     })
 }
@@ -332,22 +323,12 @@ pub fn collect_payment(
             "amount": collection.amount.to_string(), "currency": currency.as_str(),
             "collected_by": collected_by, "note": collection.note.trim(),
         });
-        payments::insert_submission(
-            conn,
-            &PaymentSubmissionRow {
-                id: Uuid::now_v7(),
-                order_id: order.id,
-                method: method.as_str().into(),
-                details,
-                bank: String::new(),
-                reference: String::new(),
-                reference_key: String::new(),
-                duplicate_of: None,
-                status: "verified".into(),
-                reason: String::new(),
-                created_at: crate::db::now(),
-            },
-        )?;
+        // Collected in person: recorded as verified at once.
+        let collected = PaymentSubmissionRow {
+            status: "verified".into(),
+            ..PaymentSubmissionRow::new(order.id, method, details)
+        };
+        payments::insert_submission(conn, &collected)?;
         complete_if_done(conn, viewer, paid)
     })
 }

@@ -114,3 +114,27 @@ pub struct PaymentSubmissionRow {
     /// When reported.
     pub created_at: DateTime<Utc>,
 }
+
+impl PaymentSubmissionRow {
+    /// A new submission of `order_id` by `method`, with what was sent,
+    /// waiting for verification (`submitted`) and with no reference yet.
+    pub fn new(
+        order_id: crate::ids::OrderId,
+        method: MethodCode,
+        details: serde_json::Value,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            order_id,
+            method: method.as_str().into(),
+            details,
+            bank: String::new(),
+            reference: String::new(),
+            reference_key: String::new(),
+            duplicate_of: None,
+            status: "submitted".into(),
+            reason: String::new(),
+            created_at: crate::db::now(),
+        }
+    }
+}

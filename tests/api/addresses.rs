@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 fn caracas() -> Value {
     json!({
@@ -37,7 +37,7 @@ async fn an_address_is_normalised_and_the_first_is_the_default() {
     office["state"] = json!("Miranda");
     let second = app.post("/api/v1/addresses", Some(&user), office).await;
     assert_eq!(second.body["is_default"], false);
-    let id = second.body["id"].as_str().unwrap();
+    let id = second.body["id"].str();
     let made = app
         .post(
             &format!("/api/v1/addresses/{id}/default"),
@@ -100,10 +100,7 @@ async fn a_change_is_checked_as_a_whole_and_addresses_are_private() {
     let id = app
         .post("/api/v1/addresses", Some(&user), caracas())
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     let path = format!("/api/v1/addresses/{id}");
     let changed = app
         .patch(

@@ -9,19 +9,14 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Resp, TestApp};
+use crate::helpers::{JsonExt, Resp, TestApp};
 
 fn lines(cart: &Value) -> Vec<(String, i64)> {
     cart["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                i["product_id"].as_str().unwrap().to_string(),
-                i["quantity"].as_i64().unwrap(),
-            )
-        })
+        .map(|i| (i["product_id"].string(), i["quantity"].int()))
         .collect()
 }
 
@@ -35,7 +30,7 @@ fn notice_kinds(cart: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_string())
+        .map(|n| n["kind"].string())
         .collect()
 }
 
@@ -64,11 +59,11 @@ async fn a_guest_cart_opens_only_with_its_token() {
     let resp = app.request(Method::POST, "/api/v1/carts", None, None).await;
     resp.assert_status(201);
     assert_eq!(resp.body["is_guest"], true);
-    let token = resp.body["guest_token"].as_str().unwrap();
+    let token = resp.body["guest_token"].str();
     assert!(token.len() >= 43, "a high-entropy token");
     assert_eq!(resp.header("x-cart-token"), Some(token));
     assert_eq!(resp.header("etag"), Some("\"1\""));
-    let id = resp.body["id"].as_str().unwrap();
+    let id = resp.body["id"].str();
     let path = format!("/api/v1/carts/{id}");
     let read = app
         .cart_call(Method::GET, &path, None, Some(token), None, None)
@@ -136,10 +131,7 @@ async fn lines_snapshot_the_product_and_the_summary_adds_up_per_seller_with_fees
     let (_, a) = app.priced_product("1.25", 50, 10).await;
     let (_, b) = app.priced_product("2.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     add(&app, &user, &cart, a, 2).await.assert_status(200);
     add(&app, &user, &cart, b, 1).await.assert_status(200);
     let resp = add(&app, &user, &cart, a, 1).await;
@@ -147,7 +139,7 @@ async fn lines_snapshot_the_product_and_the_summary_adds_up_per_seller_with_fees
     let body = &resp.body;
     assert_eq!(lines(body), [(a.to_string(), 3), (b.to_string(), 1)]);
     let first = &body["items"][0];
-    assert!(first["name"].as_str().unwrap().starts_with("Product SKU-"));
+    assert!(first["name"].str().starts_with("Product SKU-"));
     assert_eq!(first["unit_price"], json!({"usd": "1.25", "ves": "12.50"}));
     assert_eq!(first["line_total"], json!({"usd": "3.75", "ves": "37.50"}));
     let s = &body["summary"];
@@ -172,10 +164,7 @@ async fn quantities_are_checked_against_the_maximum_and_stock_and_bad_input_writ
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 5, 3).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     let resp = add(&app, &user, &cart, p, 4).await;
     resp.assert_problem(422, "validation_failed");
     assert_eq!(resp.error_fields(), ["quantity"]);
@@ -197,10 +186,7 @@ async fn quantities_are_checked_against_the_maximum_and_stock_and_bad_input_writ
     let short = add(&app, &user, &cart, p, 3).await;
     short.assert_problem(409, "insufficient_stock");
     assert_eq!(short.body["shortages"][0]["available"], 2);
-    let hidden = app.create_product(seller, "HIDDEN", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let hidden = app.create_product(seller, "HIDDEN", "1.00").await["id"].string();
     app.delete(
         &format!("/api/v1/products/{hidden}"),
         Some(&app.seller(seller)),
@@ -222,10 +208,7 @@ async fn a_price_change_is_a_notice_with_history_until_the_shopper_acts() {
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     add(&app, &user, &cart, p, 2).await.assert_status(200);
     app.patch(
         &format!("/api/v1/products/{p}"),
@@ -263,10 +246,7 @@ async fn an_exchange_rate_change_reprices_the_ves_side_with_a_notice() {
     app.post_rate("10").await;
     let (_, p) = app.priced_product("2.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     add(&app, &user, &cart, p, 1).await.assert_status(200);
     let later = (chrono::Utc::now() + chrono::Duration::milliseconds(1)).to_rfc3339();
     app.post(
@@ -294,10 +274,7 @@ async fn stock_and_availability_changes_are_reported_not_applied_silently() {
     let (seller, p) = app.priced_product("1.00", 50, 10).await;
     let (seller2, q) = app.priced_product("3.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     add(&app, &user, &cart, p, 5).await.assert_status(200);
     add(&app, &user, &cart, q, 1).await.assert_status(200);
     app.put(
@@ -343,10 +320,7 @@ async fn a_quantity_reduction_stays_noticed_until_the_shoppers_own_next_write() 
     let (seller, p) = app.priced_product("1.00", 50, 10).await;
     let (_, q) = app.priced_product("2.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     add(&app, &user, &cart, p, 5).await.assert_status(200);
     app.put(
         &format!("/api/v1/inventory/{p}"),
@@ -386,10 +360,10 @@ async fn a_stale_if_match_is_412_with_the_current_cart_and_no_update_is_lost() {
     let (_, p) = app.priced_product("1.00", 50, 20).await;
     let user = app.customer();
     let cart = my_cart(&app, &user).await;
-    let id = cart.body["id"].as_str().unwrap().to_string();
+    let id = cart.id();
     let etag = cart.header("etag").unwrap().to_string();
     let added = add(&app, &user, &id, p, 1).await;
-    let item = added.body["items"][0]["id"].as_str().unwrap().to_string();
+    let item = added.body["items"][0]["id"].string();
     let etag_now = added.header("etag").unwrap().to_string();
     let path = format!("/api/v1/carts/{id}/items/{item}");
     let stale = app
@@ -455,10 +429,7 @@ async fn a_batch_applies_all_operations_or_none() {
     let (_, p) = app.priced_product("1.00", 50, 10).await;
     let (_, q) = app.priced_product("2.00", 50, 10).await;
     let user = app.customer();
-    let id = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = my_cart(&app, &user).await.id();
     let path = format!("/api/v1/carts/{id}/batch");
     let call =
         |body: Value| app.cart_call(Method::POST, &path, Some(&user), None, None, Some(body));
@@ -492,7 +463,7 @@ async fn a_batch_applies_all_operations_or_none() {
     .await;
     ok.assert_status(200);
     assert_eq!(lines(&ok.body), [(p.to_string(), 3), (q.to_string(), 1)]);
-    let item = ok.body["items"][1]["id"].as_str().unwrap();
+    let item = ok.body["items"][1]["id"].str();
     let ok = call(json!({"operations": [{"op": "set_quantity", "item_id": item, "quantity": 4}, {"op": "save_for_later", "item_id": item}]})).await;
     assert_eq!(ok.body["saved_items"][0]["quantity"], 4);
 }
@@ -503,14 +474,8 @@ async fn saved_lines_leave_the_totals_and_come_back_subject_to_stock() {
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 50, 10).await;
     let user = app.customer();
-    let id = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let item = add(&app, &user, &id, p, 4).await.body["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = my_cart(&app, &user).await.id();
+    let item = add(&app, &user, &id, p, 4).await.body["items"][0]["id"].string();
     let saved = app
         .cart_call(
             Method::POST,
@@ -567,14 +532,8 @@ async fn nobody_else_reads_or_writes_a_users_cart() {
     app.post_rate("10").await;
     let (_, p) = app.priced_product("1.00", 50, 10).await;
     let owner = app.customer();
-    let id = my_cart(&app, &owner).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let item = add(&app, &owner, &id, p, 1).await.body["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = my_cart(&app, &owner).await.id();
+    let item = add(&app, &owner, &id, p, 1).await.body["items"][0]["id"].string();
     let intruder = app.customer();
     add(&app, &intruder, &id, p, 1)
         .await
@@ -621,10 +580,7 @@ async fn merging_counts_both_carts_soft_holds_as_available_to_the_merge() {
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 10, 10).await;
     let user = app.customer();
-    let mine = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mine = my_cart(&app, &user).await.id();
     add(&app, &user, &mine, p, 4).await.assert_status(200);
     let (guest, token) = app.guest_cart().await;
     app.cart_call(
@@ -663,16 +619,13 @@ async fn merging_respects_the_cart_line_limit_and_reports_what_did_not_fit() {
     app.post_rate("10").await;
     let seller = app.create_seller().await;
     let user = app.customer();
-    let mine = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mine = my_cart(&app, &user).await.id();
     // Fill the user's cart to the line limit in one batch.
     let mut ops = vec![];
     for i in 0..canasta::carts::service::MAX_LINES {
         let product = app.create_product(seller, &format!("L{i}"), "1.00").await["id"].clone();
         app.put(
-            &format!("/api/v1/inventory/{}", product.as_str().unwrap()),
+            &format!("/api/v1/inventory/{}", product.str()),
             Some(&app.seller(seller)),
             json!({"on_hand": 10}),
         )
@@ -739,10 +692,7 @@ async fn merging_a_guest_cart_adds_up_caps_and_reports_and_is_harmless_twice() {
         .assert_status(200);
     }
     let user = app.customer();
-    let mine = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mine = my_cart(&app, &user).await.id();
     add(&app, &user, &mine, a, 2).await.assert_status(200);
     let body = json!({"guest_cart_id": guest, "guest_token": token});
     let merged = app
@@ -858,14 +808,8 @@ async fn the_event_stream_reports_changes_made_through_another_instance() {
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let item = add(&app, &user, &cart, p, 1).await.body["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
+    let item = add(&app, &user, &cart, p, 1).await.body["items"][0]["id"].string();
     let client = crate::helpers::client();
     let mut stream = client
         .get(format!("{}/api/v1/carts/{cart}/events", app.address))
@@ -933,10 +877,7 @@ async fn safety_stock_sellers_and_scheduled_rates_make_carts_stale_when_they_tak
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 50, 10).await;
     let user = app.customer();
-    let cart = my_cart(&app, &user).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &user).await.id();
     add(&app, &user, &cart, p, 2).await.assert_status(200);
     let client = crate::helpers::client();
     let mut stream = client
@@ -1003,10 +944,7 @@ async fn a_browser_opens_the_stream_with_a_single_use_ticket_instead_of_headers(
     let app = TestApp::spawn().await;
     app.post_rate("10").await;
     let (guest, token) = app.guest_cart().await;
-    let other_cart = my_cart(&app, &app.customer()).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let other_cart = my_cart(&app, &app.customer()).await.id();
     // Only whoever may read the cart gets a ticket.
     let path = format!("/api/v1/carts/{guest}/events/tickets");
     app.post(&path, None, json!({}))
@@ -1019,7 +957,7 @@ async fn a_browser_opens_the_stream_with_a_single_use_ticket_instead_of_headers(
         .cart_call(Method::POST, &path, None, Some(&token), None, None)
         .await;
     issued.assert_status(201);
-    let ticket = issued.body["ticket"].as_str().unwrap().to_string();
+    let ticket = issued.body["ticket"].string();
     assert_eq!(
         issued.body["url"],
         format!("/api/v1/carts/{guest}/events?ticket={ticket}")
@@ -1033,7 +971,7 @@ async fn a_browser_opens_the_stream_with_a_single_use_ticket_instead_of_headers(
     .assert_problem(404, "not_found");
     // No header at all, as EventSource sends it.
     let client = crate::helpers::client();
-    let url = format!("{}{}", app.address, issued.body["url"].as_str().unwrap());
+    let url = format!("{}{}", app.address, issued.body["url"].str());
     let mut stream = client.get(&url).send().await.unwrap();
     assert_eq!(stream.status().as_u16(), 200);
     let mut seen = String::new();
@@ -1065,7 +1003,7 @@ async fn a_browser_opens_the_stream_with_a_single_use_ticket_instead_of_headers(
     app.get(
         &format!(
             "/api/v1/carts/{guest}/events?ticket={}",
-            late.body["ticket"].as_str().unwrap()
+            late.body["ticket"].str()
         ),
         None,
     )
@@ -1077,10 +1015,7 @@ async fn a_browser_opens_the_stream_with_a_single_use_ticket_instead_of_headers(
 async fn the_event_stream_is_only_for_the_carts_owner() {
     let app = TestApp::spawn().await;
     let owner = app.customer();
-    let cart = my_cart(&app, &owner).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = my_cart(&app, &owner).await.id();
     app.get(
         &format!("/api/v1/carts/{cart}/events"),
         Some(&app.customer()),
@@ -1098,14 +1033,8 @@ async fn with_soft_holds_on_cart_lines_keep_their_units_until_they_go() {
     app.post_rate("10").await;
     let (seller, p) = app.priced_product("1.00", 5, 10).await;
     let (a, b) = (app.customer(), app.customer());
-    let cart_a = my_cart(&app, &a).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cart_b = my_cart(&app, &b).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart_a = my_cart(&app, &a).await.id();
+    let cart_b = my_cart(&app, &b).await.id();
     let added = add(&app, &a, &cart_a, p, 3).await;
     added.assert_status(200);
     let stock = app.stock(seller, p).await;
@@ -1126,7 +1055,7 @@ async fn with_soft_holds_on_cart_lines_keep_their_units_until_they_go() {
         mine.body
     );
     assert_eq!(mine.body["items"][0]["counted"], true);
-    let item = added.body["items"][0]["id"].as_str().unwrap().to_string();
+    let item = added.body["items"][0]["id"].string();
     app.patch(
         &format!("/api/v1/carts/{cart_a}/items/{item}"),
         Some(&a),
@@ -1168,7 +1097,7 @@ async fn soft_holds_end_when_the_cart_goes_idle() {
     let mut reserved = 2;
     for _ in 0..50 {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        reserved = app.stock(seller, p).await["reserved"].as_i64().unwrap();
+        reserved = app.stock(seller, p).await["reserved"].int();
         if reserved == 0 {
             break;
         }
@@ -1184,10 +1113,8 @@ async fn placing_the_checkout_tells_the_carts_watchers_its_new_version() {
     let checkout = app
         .get(&format!("/api/v1/checkouts/{id}"), Some(&user))
         .await;
-    let cart = checkout.body["cart_id"].as_str().unwrap().to_string();
-    let version = app.get("/api/v1/carts/me", Some(&user)).await.body["version"]
-        .as_i64()
-        .unwrap();
+    let cart = checkout.body["cart_id"].string();
+    let version = app.get("/api/v1/carts/me", Some(&user)).await.body["version"].int();
     let client = crate::helpers::client();
     let mut stream = client
         .get(format!("{}/api/v1/carts/{cart}/events", app.address))
@@ -1218,10 +1145,10 @@ async fn every_if_match_operation_refuses_a_stale_version_with_the_current_cart(
     let (_, p) = app.priced_product("1.00", 50, 20).await;
     let user = app.customer();
     let cart = my_cart(&app, &user).await;
-    let id = cart.body["id"].as_str().unwrap().to_string();
+    let id = cart.id();
     let stale = cart.header("etag").unwrap().to_string();
     let added = add(&app, &user, &id, p, 2).await;
-    let item = added.body["items"][0]["id"].as_str().unwrap().to_string();
+    let item = added.body["items"][0]["id"].string();
     let now = added.header("etag").unwrap().to_string();
     let version = added.body["version"].clone();
     let body_for = |schema: &str| match schema {

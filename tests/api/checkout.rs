@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 pub struct Shop {
     pub seller: Uuid,
@@ -18,9 +18,7 @@ pub async fn shop(app: &TestApp, price: &str, weight: &str, on_hand: i32) -> Sho
     let product = app
         .create_product_with(seller, json!({"sku": "P", "name": "Producto", "category": "home", "price_usd": price, "weight_kg": weight}))
         .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .string();
     app.put(
         &format!("/api/v1/inventory/{product}"),
         Some(&token),
@@ -35,10 +33,7 @@ pub async fn shop(app: &TestApp, price: &str, weight: &str, on_hand: i32) -> Sho
             json!({"kind": "courier_door", "name": "MRW", "base_cost_usd": "4.00", "per_kg_usd": "0.80", "min_days": 2, "max_days": 4}),
         )
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     Shop {
         seller,
         product,
@@ -64,10 +59,7 @@ async fn setup(app: &TestApp) -> (String, String, Shop, Shop) {
     let a = shop(app, "1.25", "1.000", 10).await;
     let b = shop(app, "19.99", "0.200", 10).await;
     let user = app.customer();
-    let cart = app.get("/api/v1/carts/me", Some(&user)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = app.get("/api/v1/carts/me", Some(&user)).await.id();
     for (p, q) in [(&a.product, 2), (&b.product, 1)] {
         app.post(
             &format!("/api/v1/carts/{cart}/items"),
@@ -85,15 +77,7 @@ fn fields(missing: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            m["field"]
-                .as_str()
-                .unwrap()
-                .split('.')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(|m| m["field"].str().split('.').next().unwrap().to_string())
         .collect();
     f.sort();
     f.dedup();
@@ -117,7 +101,7 @@ async fn a_checkout_holds_the_stock_and_its_review_adds_up_in_both_currencies() 
         app.stock(a.seller, a.product.parse().unwrap()).await["reserved"],
         2
     );
-    let id = started.body["id"].as_str().unwrap().to_string();
+    let id = started.id();
     let addr = app
         .post(
             "/api/v1/addresses",
@@ -126,10 +110,7 @@ async fn a_checkout_holds_the_stock_and_its_review_adds_up_in_both_currencies() 
                "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
         )
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     let chosen = app
         .patch(
             &format!("/api/v1/checkouts/{id}"),
@@ -156,12 +137,7 @@ async fn a_checkout_holds_the_stock_and_its_review_adds_up_in_both_currencies() 
     assert_eq!(first["surcharge"]["usd"], "0.24");
     assert_eq!(first["total"], json!({"usd": "8.39", "ves": "83.90"}));
     // Every total is the sum of its displayed parts, per seller and overall, in both currencies.
-    let d = |v: &Value| {
-        v.as_str()
-            .unwrap()
-            .parse::<rust_decimal::Decimal>()
-            .unwrap()
-    };
+    let d = |v: &Value| v.str().parse::<rust_decimal::Decimal>().unwrap();
     for cur in ["usd", "ves"] {
         let mut overall = rust_decimal::Decimal::ZERO;
         for s in r["sellers"].as_array().unwrap() {
@@ -219,10 +195,7 @@ async fn bad_choices_are_named_and_others_cannot_touch_the_checkout() {
     let id = app
         .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     let someone_elses = app
         .post(
             "/api/v1/addresses",
@@ -231,10 +204,7 @@ async fn bad_choices_are_named_and_others_cannot_touch_the_checkout() {
                "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
         )
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     let resp = app
         .patch(
             &format!("/api/v1/checkouts/{id}"),
@@ -282,10 +252,7 @@ async fn bad_choices_are_named_and_others_cannot_touch_the_checkout() {
         .assert_problem(401, "unauthorized");
     // An empty cart has nothing to check out.
     let empty = app.customer();
-    let empty_cart = app.get("/api/v1/carts/me", Some(&empty)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let empty_cart = app.get("/api/v1/carts/me", Some(&empty)).await.id();
     app.post(
         "/api/v1/checkouts",
         Some(&empty),
@@ -309,7 +276,7 @@ async fn a_checkout_needs_the_stock_and_ends_when_its_hold_ends() {
         .await;
     refused.assert_problem(409, "cart_changed");
     assert!(
-        refused.body["detail"].as_str().unwrap().contains("2 -> 1"),
+        refused.body["detail"].str().contains("2 -> 1"),
         "{}",
         refused.text
     );
@@ -328,7 +295,7 @@ async fn a_checkout_needs_the_stock_and_ends_when_its_hold_ends() {
         .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
         .await;
     started.assert_status(201);
-    let id = started.body["id"].as_str().unwrap().to_string();
+    let id = started.id();
     assert_eq!(
         app.stock(a.seller, a.product.parse().unwrap()).await["reserved"],
         10
@@ -375,7 +342,7 @@ async fn only_a_group_carts_owner_checks_it_out() {
     let group = app
         .post("/api/v1/group-carts", Some(&owner), json!({}))
         .await;
-    let id = group.body["cart"]["id"].as_str().unwrap().to_string();
+    let id = group.body["cart"]["id"].string();
     let member = app.customer();
     app.post(
         &format!("/api/v1/group-carts/{id}/join"),
@@ -405,10 +372,7 @@ pub async fn ready_checkout(app: &TestApp) -> (String, String, Value, Shop, Shop
     let id = app
         .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     let addr = app
         .post(
             "/api/v1/addresses",
@@ -417,10 +381,7 @@ pub async fn ready_checkout(app: &TestApp) -> (String, String, Value, Shop, Shop
                "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
         )
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     let review = app
         .patch(
             &format!("/api/v1/checkouts/{id}"),
@@ -469,11 +430,7 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
     placed.assert_status(201);
     let orders = placed.body["orders"].as_array().unwrap();
     assert_eq!(orders.len(), 2);
-    assert!(
-        orders
-            .iter()
-            .all(|o| o["number"].as_str().unwrap().starts_with("CN-"))
-    );
+    assert!(orders.iter().all(|o| o["number"].str().starts_with("CN-")));
     // Each order announced itself in the outbox, with its number.
     {
         use diesel::prelude::*;
@@ -491,10 +448,7 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
         .into_iter()
         .map(|e| e.number)
         .collect();
-        let mut numbers: Vec<String> = orders
-            .iter()
-            .map(|o| o["number"].as_str().unwrap().to_string())
-            .collect();
+        let mut numbers: Vec<String> = orders.iter().map(|o| o["number"].string()).collect();
         numbers.sort();
         announced.sort();
         assert_eq!(announced, numbers);
@@ -528,7 +482,7 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
     assert!(fresh.body["items"].as_array().unwrap().is_empty());
     assert_eq!(app.count("carts WHERE status = 'converted'"), 1);
     // The order's details: lines, frozen money, the opening timeline.
-    let order_id = orders[0]["id"].as_str().unwrap();
+    let order_id = orders[0]["id"].str();
     let details = app
         .get(&format!("/api/v1/orders/{order_id}"), Some(&user))
         .await;
@@ -540,11 +494,7 @@ async fn placing_splits_per_seller_freezes_prices_and_converts_the_cart() {
         details.body["delivery"]["usd"],
         orders[0]["delivery"]["usd"]
     );
-    let seller_of = details.body["seller_id"]
-        .as_str()
-        .unwrap()
-        .parse::<Uuid>()
-        .unwrap();
+    let seller_of = details.body["seller_id"].str().parse::<Uuid>().unwrap();
     app.get(
         &format!("/api/v1/orders/{order_id}"),
         Some(&app.seller(seller_of)),
@@ -580,7 +530,7 @@ async fn retries_and_other_keys_return_the_same_orders_and_a_reused_key_is_refus
             .as_array()
             .unwrap()
             .iter()
-            .map(|o| o["id"].as_str().unwrap().to_string())
+            .map(|o| o["id"].string())
             .collect()
     };
     let retry = place(&app.address, &user, &id, Some("k1"), &expected).await;
@@ -626,7 +576,7 @@ async fn an_unready_or_foreign_checkout_is_not_placed() {
     let started = app
         .post("/api/v1/checkouts", Some(&user), json!({"cart_id": cart}))
         .await;
-    let id = started.body["id"].as_str().unwrap().to_string();
+    let id = started.id();
     let expected = started.body["expected_total"].clone();
     let resp = place(&app.address, &user, &id, Some("k"), &expected).await;
     resp.assert_problem(422, "validation_failed");

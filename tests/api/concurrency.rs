@@ -86,10 +86,7 @@ async fn multi_product_reservations_in_opposite_orders_neither_deadlock_nor_over
 async fn concurrent_releases_of_one_reservation_release_it_once() {
     let app = TestApp::spawn().await;
     let (seller, product) = app.stocked_product(10).await;
-    let id = app.reserve(&[(product, 6)]).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.reserve(&[(product, 6)]).await.id();
     let second = app.another_instance();
     let client = client();
     let token = format!("Bearer {}", app.admin());
@@ -168,7 +165,7 @@ async fn buy(
     if cart.status != 200 {
         return (cart.status, "cart");
     }
-    let cart = cart.body["id"].as_str().unwrap().to_string();
+    let cart = cart.id();
     let added = call(
         client,
         base,
@@ -206,7 +203,7 @@ async fn buy(
     if started.status != 201 {
         return (started.status, "start");
     }
-    let checkout = started.body["id"].as_str().unwrap().to_string();
+    let checkout = started.id();
     let review = call(
         client,
         base,

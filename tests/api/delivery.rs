@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 fn address(state: &str, municipality: &str) -> Value {
     json!({"recipient": "Ana", "phone": "04141234567", "national_id": "V-1234567", "state": state,
@@ -33,7 +33,7 @@ async fn sellers_manage_their_options_and_anyone_lists_them() {
         .assert_problem(401, "unauthorized");
     let list = app.get(&path, None).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
-    let id = created.body["id"].as_str().unwrap();
+    let id = created.body["id"].str();
     let off = app
         .patch(
             &format!("/api/v1/delivery-options/{id}"),
@@ -93,9 +93,7 @@ async fn a_quote_prices_each_sellers_options_that_reach_the_address() {
     let product = app
         .create_product_with(seller, json!({"sku": "P1", "name": "Caja", "category": "home", "price_usd": "10.00", "weight_kg": "2.000"}))
         .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .string();
     app.put(
         &format!("/api/v1/inventory/{product}"),
         Some(&app.seller(seller)),
@@ -121,14 +119,8 @@ async fn a_quote_prices_each_sellers_options_that_reach_the_address() {
             address("Distrito Capital", "Libertador"),
         )
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cart = app.get("/api/v1/carts/me", Some(&user)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
+    let cart = app.get("/api/v1/carts/me", Some(&user)).await.id();
     app.post(
         &format!("/api/v1/carts/{cart}/items"),
         Some(&user),
@@ -152,9 +144,9 @@ async fn a_quote_prices_each_sellers_options_that_reach_the_address() {
         .iter()
         .map(|o| {
             (
-                o["option"]["name"].as_str().unwrap().into(),
-                o["cost"]["usd"].as_str().unwrap().into(),
-                o["cost"]["ves"].as_str().unwrap().into(),
+                o["option"]["name"].str().into(),
+                o["cost"]["usd"].str().into(),
+                o["cost"]["ves"].str().into(),
             )
         })
         .collect();

@@ -4,7 +4,7 @@
 use awc::http::Method;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 #[actix_web::test]
 async fn an_unknown_route_is_a_404_problem() {
@@ -138,12 +138,7 @@ async fn unknown_fields_and_wrong_types_are_422_naming_the_field() {
         )
         .await;
     resp.assert_problem(422, "validation_failed");
-    assert!(
-        resp.body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("colour")
-    );
+    assert!(resp.body["errors"][0]["message"].str().contains("colour"));
     let resp = app
         .post(
             "/api/v1/sellers",

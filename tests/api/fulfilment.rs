@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 use crate::orders::{pago_movil, placed};
 
 fn actions(details: &Value) -> Vec<String> {
@@ -12,7 +12,7 @@ fn actions(details: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["action"].as_str().unwrap().to_string())
+        .map(|a| a["action"].string())
         .collect()
 }
 
@@ -173,9 +173,9 @@ async fn an_order_goes_from_cart_to_completed_and_each_caller_sees_its_next_acti
         .map(|e| {
             format!(
                 "{}:{}:{}",
-                e["field"].as_str().unwrap(),
-                e["to"].as_str().unwrap(),
-                e["source"].as_str().unwrap()
+                e["field"].str(),
+                e["to"].str(),
+                e["source"].str()
             )
         })
         .collect();
@@ -413,10 +413,7 @@ async fn unpaid_orders_are_cancelled_by_the_job_and_their_stock_released() {
     make_overdue(&app, &reported);
     let mut status = String::new();
     for _ in 0..100 {
-        status = details(&app, &overdue, &user).await["status"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        status = details(&app, &overdue, &user).await["status"].string();
         if status == "cancelled" {
             break;
         }
@@ -460,11 +457,7 @@ async fn a_rejected_payment_gets_time_to_report_again_and_a_late_payment_takes_t
         )
         .await;
     rejected.assert_status(200);
-    let due: chrono::DateTime<chrono::Utc> = rejected.body["payment_due_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let due: chrono::DateTime<chrono::Utc> = rejected.body["payment_due_at"].str().parse().unwrap();
     assert!(due > chrono::Utc::now() + chrono::Duration::hours(23));
     // The job leaves it alone.
     {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 struct Group {
     id: String,
@@ -22,8 +22,8 @@ async fn open_group(app: &TestApp) -> Group {
     resp.assert_status(201);
     assert_eq!(resp.body["cart"]["kind"], "group");
     Group {
-        id: resp.body["cart"]["id"].as_str().unwrap().to_string(),
-        invite: resp.body["invite_token"].as_str().unwrap().to_string(),
+        id: resp.body["cart"]["id"].string(),
+        invite: resp.body["invite_token"].string(),
         owner,
         owner_id,
     }
@@ -35,7 +35,7 @@ fn subtotal_of(cart: &Value, user: Uuid) -> String {
         .unwrap()
         .iter()
         .find(|p| p["user_id"] == user.to_string())
-        .map(|p| p["subtotal"]["usd"].as_str().unwrap().to_string())
+        .map(|p| p["subtotal"]["usd"].string())
         .unwrap_or_default()
 }
 
@@ -94,18 +94,14 @@ async fn participants_add_their_own_lines_and_see_per_participant_subtotals() {
         .iter()
         .find(|i| i["added_by"] == g.owner_id.to_string())
         .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .string();
     let friends_line = cart.body["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|i| i["added_by"] == friend_id.to_string())
         .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .string();
     app.patch(
         &format!("/api/v1/carts/{}/items/{owners_line}", g.id),
         Some(&friend),

@@ -209,7 +209,40 @@ pub struct Resp {
     pub text: String,
 }
 
+/// Reading answers in tests without `as_str().unwrap()` chains: a value of
+/// the wrong shape panics showing what it was.
+pub trait JsonExt {
+    /// The string this value is.
+    fn str(&self) -> &str;
+    /// The string this value is, owned.
+    fn string(&self) -> String {
+        self.str().to_string()
+    }
+    /// The integer this value is.
+    fn int(&self) -> i64;
+}
+
+impl JsonExt for Value {
+    #[track_caller]
+    fn str(&self) -> &str {
+        self.as_str()
+            .unwrap_or_else(|| panic!("expected a string, found {self}"))
+    }
+
+    #[track_caller]
+    fn int(&self) -> i64 {
+        self.as_i64()
+            .unwrap_or_else(|| panic!("expected an integer, found {self}"))
+    }
+}
+
 impl Resp {
+    /// The `id` of the resource answered.
+    #[track_caller]
+    pub fn id(&self) -> String {
+        self.body["id"].string()
+    }
+
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

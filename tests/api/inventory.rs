@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 #[actix_web::test]
 async fn a_seller_sets_levels_and_available_subtracts_reserved_and_safety_stock() {
@@ -37,10 +37,7 @@ async fn a_seller_sets_levels_and_available_subtracts_reserved_and_safety_stock(
 async fn a_product_never_stocked_shows_zeros() {
     let app = TestApp::spawn().await;
     let seller = app.create_seller().await;
-    let product = app.create_product(seller, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let product = app.create_product(seller, "A1", "1.00").await["id"].string();
     let stock = app
         .get(
             &format!("/api/v1/inventory/{product}"),
@@ -91,7 +88,7 @@ async fn restocks_and_adjustments_are_in_the_ledger_which_replays_to_the_figures
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["reason"].as_str().unwrap())
+        .map(|m| m["reason"].str())
         .collect();
     assert_eq!(reasons, ["return", "adjustment", "restock", "correction"]);
     assert_eq!(all.body["items"][2]["reference"], "FAC-0001");
@@ -104,7 +101,7 @@ async fn restocks_and_adjustments_are_in_the_ledger_which_replays_to_the_figures
     let paged = app
         .get(&format!("{base}/movements?limit=3"), Some(&token))
         .await;
-    let cursor = paged.body["next_cursor"].as_str().unwrap();
+    let cursor = paged.body["next_cursor"].str();
     let rest = app
         .get(
             &format!("{base}/movements?limit=3&cursor={cursor}"),
@@ -270,12 +267,7 @@ fn statuses(resp: &Value) -> Vec<(String, Option<i64>)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                i["status"].as_str().unwrap().to_string(),
-                i["available"].as_i64(),
-            )
-        })
+        .map(|i| (i["status"].string(), i["available"].as_i64()))
         .collect()
 }
 
@@ -284,10 +276,7 @@ async fn availability_is_public_in_words_and_full_for_the_seller() {
     let app = TestApp::spawn().await;
     let (seller, plenty) = app.stocked_product(50).await;
     let token = app.seller(seller);
-    let low = app.create_product(seller, "LOW", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let low = app.create_product(seller, "LOW", "1.00").await["id"].string();
     app.put(
         &format!("/api/v1/inventory/{low}"),
         Some(&token),
@@ -295,14 +284,8 @@ async fn availability_is_public_in_words_and_full_for_the_seller() {
     )
     .await
     .assert_status(200);
-    let none = app.create_product(seller, "NONE", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let hidden = app.create_product(seller, "HID", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let none = app.create_product(seller, "NONE", "1.00").await["id"].string();
+    let hidden = app.create_product(seller, "HID", "1.00").await["id"].string();
     app.delete(&format!("/api/v1/products/{hidden}"), Some(&token))
         .await
         .assert_status(204);
@@ -361,7 +344,7 @@ async fn a_low_stock_alert_is_raised_once_per_crossing_and_cleared_by_a_restock(
         (alert["available"].as_i64(), alert["threshold"].as_i64()),
         (Some(4), Some(5))
     );
-    let id = alert["id"].as_str().unwrap();
+    let id = alert["id"].str();
     // Others cannot see or acknowledge it.
     let other = app.seller(Uuid::now_v7());
     assert!(

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 use crate::orders::{pago_movil, placed};
 
 fn numbers(page: &Value) -> Vec<String> {
@@ -10,7 +10,7 @@ fn numbers(page: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| o["number"].as_str().unwrap().to_string())
+        .map(|o| o["number"].string())
         .collect()
 }
 
@@ -53,7 +53,7 @@ async fn buyers_sellers_and_operators_each_see_their_orders_with_filters() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| o["id"].as_str().unwrap())
+        .map(|o| o["id"].str())
         .collect();
     assert_eq!(ids, [order1.as_str()]);
     app.get(
@@ -86,7 +86,7 @@ async fn buyers_sellers_and_operators_each_see_their_orders_with_filters() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| o["id"].as_str().unwrap())
+        .map(|o| o["id"].str())
         .collect();
     assert_eq!(ids, [order2.as_str()]);
     let by_seller = app
@@ -113,9 +113,7 @@ async fn buyers_sellers_and_operators_each_see_their_orders_with_filters() {
         .get(&format!("/api/v1/orders/{order1}"), Some(&buyer1))
         .await
         .body["number"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .string();
     let found = app
         .get(&format!("/api/v1/orders?q={number}"), Some(&app.admin()))
         .await;

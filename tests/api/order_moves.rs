@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Resp, TestApp, send_json_to};
+use crate::helpers::{JsonExt, Resp, TestApp, send_json_to};
 
 /// Every action an order may list.
 const ALL_ACTIONS: &[&str] = &[
@@ -104,10 +104,7 @@ impl Lab {
     async fn place(&self, method: &str) -> Order {
         let app = &self.app;
         let buyer = app.customer();
-        let cart = app.get("/api/v1/carts/me", Some(&buyer)).await.body["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let cart = app.get("/api/v1/carts/me", Some(&buyer)).await.id();
         app.post(
             &format!("/api/v1/carts/{cart}/items"),
             Some(&buyer),
@@ -119,7 +116,7 @@ impl Lab {
             .post("/api/v1/checkouts", Some(&buyer), json!({"cart_id": cart}))
             .await;
         checkout.assert_status(201);
-        let id = checkout.body["id"].as_str().unwrap().to_string();
+        let id = checkout.id();
         let address = app
             .post(
                 "/api/v1/addresses",
@@ -128,10 +125,7 @@ impl Lab {
                        "state": "Miranda", "municipality": "Sucre", "city": "Petare", "line1": "Calle 1"}),
             )
             .await
-            .body["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+            .id();
         let review = app
             .patch(
                 &format!("/api/v1/checkouts/{id}"),
@@ -151,7 +145,7 @@ impl Lab {
         .await;
         placed.assert_status(201);
         Order {
-            id: placed.body["orders"][0]["id"].as_str().unwrap().to_string(),
+            id: placed.body["orders"][0]["id"].string(),
             buyer,
         }
     }
@@ -446,10 +440,7 @@ async fn listed_actions_are_exactly_the_ones_that_work(names: &[&str]) {
         let mut accepted = vec![];
         for who in EVERYONE {
             let links = lab.listed(&order, who).await;
-            let listed: Vec<&str> = links
-                .iter()
-                .map(|l| l["action"].as_str().unwrap())
-                .collect();
+            let listed: Vec<&str> = links.iter().map(|l| l["action"].str()).collect();
             for action in ALL_ACTIONS.iter().filter(|a| !listed.contains(a)) {
                 let resp = lab.take(&order, who, action).await;
                 assert!(
@@ -467,7 +458,7 @@ async fn listed_actions_are_exactly_the_ones_that_work(names: &[&str]) {
                 );
             }
             for link in links {
-                accepted.push((who, link["action"].as_str().unwrap().to_string()));
+                accepted.push((who, link["action"].string()));
             }
         }
         // Each listed action, taken as listed (its body plus the fields it
@@ -483,14 +474,14 @@ async fn listed_actions_are_exactly_the_ones_that_work(names: &[&str]) {
             let details = lab.details(&fresh).await;
             let mut body = link["body"].clone();
             for field in link["required_fields"].as_array().unwrap() {
-                let field = field.as_str().unwrap();
+                let field = field.str();
                 body[field] = fill(field, &details);
             }
             assert_eq!(link["method"], "POST");
             let resp = lab
                 .post(
                     &lab.app.address,
-                    link["path"].as_str().unwrap(),
+                    link["path"].str(),
                     &lab.token(who, &fresh),
                     &body,
                 )
@@ -588,7 +579,7 @@ async fn conflicting_moves_have_one_winner(names: &[&str]) {
         let mut moves: Vec<(Who, String)> = vec![];
         for who in [Who::Seller, Who::Buyer, Who::Support] {
             for link in lab.listed(&probe, who).await {
-                let action = link["action"].as_str().unwrap().to_string();
+                let action = link["action"].string();
                 if !moves.iter().any(|(_, a)| *a == action) {
                     moves.push((who, action));
                 }
@@ -718,8 +709,7 @@ async fn cash_is_recorded_only_as_the_orders_total_by_its_seller_and_completes_i
         .await;
     assert!(
         resp.body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
+            .str()
             .contains(r#"send a decimal string such as "6.50""#),
         "{}",
         resp.text

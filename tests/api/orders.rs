@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::checkout::{Shop, place, ready_checkout};
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 /// Places a ready checkout paid by Pago Móvil; returns (buyer, shop A, A's order id).
 pub async fn placed(app: &TestApp) -> (String, Shop, String) {
@@ -18,9 +18,7 @@ pub async fn placed(app: &TestApp) -> (String, Shop, String) {
         .iter()
         .find(|o| o["seller_id"] == a.seller.to_string())
         .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .string();
     (user, a, order)
 }
 
@@ -85,12 +83,7 @@ async fn a_verified_payment_sells_the_stock_and_moves_the_order_to_processing() 
         .unwrap()
         .iter()
         .skip(3)
-        .map(|t| {
-            (
-                t["field"].as_str().unwrap().into(),
-                t["to"].as_str().unwrap().into(),
-            )
-        })
+        .map(|t| (t["field"].str().into(), t["to"].str().into()))
         .collect();
     assert_eq!(
         moves,
@@ -318,7 +311,7 @@ async fn two_orders(app: &TestApp) -> (String, String, String) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| o["id"].as_str().unwrap().to_string())
+        .map(|o| o["id"].string())
         .collect();
     (user, ids[0].clone(), ids[1].clone())
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 #[actix_web::test]
 async fn the_offered_methods_are_public_and_admins_tune_them() {
@@ -24,7 +24,7 @@ async fn the_offered_methods_are_public_and_admins_tune_them() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["code"].as_str().unwrap())
+        .map(|m| m["code"].str())
         .collect();
     assert_eq!(codes, ["bank_transfer", "cash_usd", "pago_movil", "zelle"]);
     let zelle = list.body["items"]

@@ -4,14 +4,14 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["id"].as_str().unwrap().to_string())
+        .map(|p| p["id"].string())
         .collect()
 }
 
@@ -33,7 +33,7 @@ async fn a_seller_creates_a_product_priced_in_both_currencies() {
     assert_eq!(product["price_ves"], "36.87");
     assert_eq!(product["exchange_rate"]["rate"], "36.5");
     assert_eq!(product["max_per_order"], 12);
-    let id = product["id"].as_str().unwrap();
+    let id = product["id"].str();
     let read = app.get(&format!("/api/v1/products/{id}"), None).await;
     read.assert_status(200);
     assert_eq!(read.body["sku"], "HARINA-1KG");
@@ -58,10 +58,7 @@ async fn a_new_exchange_rate_reprices_products_in_ves() {
     let app = TestApp::spawn().await;
     let seller = app.create_seller().await;
     app.post_rate("36.50").await;
-    let id = app.create_product(seller, "A1", "2.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(seller, "A1", "2.00").await["id"].string();
     app.post(
         "/api/v1/exchange-rates",
         Some(&app.admin()),
@@ -143,7 +140,7 @@ async fn a_duplicate_sku_for_the_same_seller_is_409_but_another_seller_may_reuse
     app.create_product(b, "SKU-1", "1.00").await;
     let second = app.create_product(a, "SKU-2", "1.00").await;
     app.patch(
-        &format!("/api/v1/products/{}", second["id"].as_str().unwrap()),
+        &format!("/api/v1/products/{}", second["id"].str()),
         Some(&app.seller(a)),
         json!({"sku": "SKU-1"}),
     )
@@ -178,10 +175,7 @@ async fn a_price_change_is_kept_in_the_history() {
     let app = TestApp::spawn().await;
     app.post_rate("10").await;
     let seller = app.create_seller().await;
-    let id = app.create_product(seller, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(seller, "A1", "1.00").await["id"].string();
     let path = format!("/api/v1/products/{id}");
     let token = app.seller(seller);
     let resp = app
@@ -213,7 +207,7 @@ async fn nullable_fields_are_cleared_with_null_and_kept_when_absent() {
     let product = app
         .create_product_with(seller, json!({"sku": "A1", "name": "A", "category": "home", "price_usd": "1.00", "weight_kg": "2.5", "image_url": "https://x.example/a.png"}))
         .await;
-    let path = format!("/api/v1/products/{}", product["id"].as_str().unwrap());
+    let path = format!("/api/v1/products/{}", product["id"].str());
     let token = app.seller(seller);
     let kept = app.patch(&path, Some(&token), json!({"name": "B"})).await;
     assert_eq!(kept.body["weight_kg"], "2.500");
@@ -235,10 +229,7 @@ async fn another_sellers_product_cannot_be_changed_or_deactivated() {
     let app = TestApp::spawn().await;
     let owner = app.create_seller().await;
     let intruder = app.create_seller().await;
-    let id = app.create_product(owner, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(owner, "A1", "1.00").await["id"].string();
     let path = format!("/api/v1/products/{id}");
     let token = app.seller(intruder);
     app.patch(&path, Some(&token), json!({"price_usd": "0.01"}))
@@ -274,10 +265,7 @@ async fn another_sellers_product_cannot_be_changed_or_deactivated() {
 async fn a_deactivated_product_is_hidden_from_shoppers_but_not_from_its_seller() {
     let app = TestApp::spawn().await;
     let seller = app.create_seller().await;
-    let id = app.create_product(seller, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(seller, "A1", "1.00").await["id"].string();
     let path = format!("/api/v1/products/{id}");
     let token = app.seller(seller);
     app.delete(&path, Some(&token)).await.assert_status(204);
@@ -308,10 +296,7 @@ async fn a_deactivated_product_is_hidden_from_shoppers_but_not_from_its_seller()
 async fn products_of_an_inactive_seller_leave_the_public_catalog() {
     let app = TestApp::spawn().await;
     let seller = app.create_seller().await;
-    let id = app.create_product(seller, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(seller, "A1", "1.00").await["id"].string();
     app.patch(
         &format!("/api/v1/sellers/{seller}"),
         Some(&app.admin()),
@@ -329,10 +314,7 @@ async fn products_of_an_inactive_seller_leave_the_public_catalog() {
 async fn include_inactive_is_for_operators_and_a_seller_on_its_own_catalog() {
     let app = TestApp::spawn().await;
     let seller = app.create_seller().await;
-    let id = app.create_product(seller, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(seller, "A1", "1.00").await["id"].string();
     app.delete(&format!("/api/v1/products/{id}"), Some(&app.seller(seller)))
         .await
         .assert_status(204);
@@ -376,7 +358,7 @@ async fn the_catalog_filters_by_category_seller_and_text() {
     let harina = app.create_product_with(a, json!({"sku": "HAR-1", "name": "Harina PAN", "category": "groceries", "price_usd": "1.25"})).await;
     let cafe = app.create_product_with(a, json!({"sku": "CAF-1", "name": "Café 100%", "category": "groceries", "price_usd": "4.80"})).await;
     let audif = app.create_product_with(b, json!({"sku": "AUD_X", "name": "Audífonos", "category": "electronics", "price_usd": "19.99"})).await;
-    let id = |p: &Value| p["id"].as_str().unwrap().to_string();
+    let id = |p: &Value| p["id"].string();
     let list = |q: &str| {
         let app = &app;
         let q = q.to_string();
@@ -429,8 +411,8 @@ async fn every_sort_pages_through_all_products_once_in_a_stable_order() {
         )
         .await;
     }
-    let price = |p: &Value| p["price_usd"].as_str().unwrap().parse::<f64>().unwrap();
-    let id = |p: &Value| p["id"].as_str().unwrap().to_string();
+    let price = |p: &Value| p["price_usd"].str().parse::<f64>().unwrap();
+    let id = |p: &Value| p["id"].string();
 
     let newest = walk(&app, "newest").await;
     let mut expected: Vec<String> = newest.iter().map(id).collect();
@@ -466,7 +448,7 @@ async fn a_cursor_from_another_sort_is_rejected() {
         app.create_product(seller, &format!("S{i}"), "1.00").await;
     }
     let page = app.get("/api/v1/products?limit=1&sort=newest", None).await;
-    let cursor = page.body["next_cursor"].as_str().unwrap();
+    let cursor = page.body["next_cursor"].str();
     app.get(
         &format!("/api/v1/products?limit=1&sort=price_asc&cursor={cursor}"),
         None,
@@ -480,10 +462,7 @@ async fn two_instances_on_one_database_see_the_same_catalog() {
     let app = TestApp::spawn().await;
     let other = app.another_instance();
     let seller = app.create_seller().await;
-    let id = app.create_product(seller, "A1", "1.00").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_product(seller, "A1", "1.00").await["id"].string();
     let client = crate::helpers::client();
     let resp = crate::helpers::send(
         &client,

@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 #[actix_web::test]
 async fn there_is_no_current_rate_until_one_is_posted() {
@@ -42,7 +42,7 @@ async fn the_latest_effective_rate_is_current_and_future_rates_wait() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["rate"].as_str().unwrap())
+        .map(|r| r["rate"].str())
         .collect();
     assert_eq!(rates, ["40", "36.25", "35"]);
 }
@@ -128,11 +128,11 @@ async fn history_filters_by_date_and_pages() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|i| i["rate"].as_str().unwrap().to_string())
+            .map(|i| i["rate"].string())
             .collect()
     };
     assert_eq!(rates(&page1.body), ["34", "33"]);
-    let cursor = page1.body["next_cursor"].as_str().unwrap();
+    let cursor = page1.body["next_cursor"].str();
     let page2 = app
         .get(&format!("/api/v1/exchange-rates?from=2026-03-02T00:00:00Z&to=2026-03-05T00:00:00Z&limit=2&cursor={cursor}"), None)
         .await;

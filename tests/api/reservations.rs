@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 #[actix_web::test]
 async fn lines_of_one_product_are_summed_before_checking() {
@@ -40,7 +40,7 @@ async fn a_shortfall_on_any_product_holds_nothing_and_lists_every_short_product(
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["product_id"].as_str().unwrap().to_string())
+        .map(|s| s["product_id"].string())
         .collect();
     short.sort();
     let mut expected = vec![b.to_string(), c.to_string()];
@@ -57,7 +57,7 @@ async fn release_returns_units_and_commit_sells_them_and_each_ends_once() {
     let (seller, product) = app.stocked_product(10).await;
     let admin = app.admin();
     let first = app.reserve(&[(product, 4)]).await;
-    let id = first.body["id"].as_str().unwrap();
+    let id = first.body["id"].str();
     assert_eq!(first.body["status"], "active");
     let released = app
         .post(
@@ -90,7 +90,7 @@ async fn release_returns_units_and_commit_sells_them_and_each_ends_once() {
     );
 
     let second = app.reserve(&[(product, 3)]).await;
-    let id = second.body["id"].as_str().unwrap();
+    let id = second.body["id"].str();
     let committed = app
         .post(
             &format!("/api/v1/reservations/{id}/commit"),
@@ -121,9 +121,8 @@ async fn extend_moves_the_expiry_of_an_active_reservation_only() {
     let (_, product) = app.stocked_product(10).await;
     let admin = app.admin();
     let r = app.reserve(&[(product, 1)]).await;
-    let id = r.body["id"].as_str().unwrap();
-    let before =
-        chrono::DateTime::parse_from_rfc3339(r.body["expires_at"].as_str().unwrap()).unwrap();
+    let id = r.body["id"].str();
+    let before = chrono::DateTime::parse_from_rfc3339(r.body["expires_at"].str()).unwrap();
     let extended = app
         .post(
             &format!("/api/v1/reservations/{id}/extend"),
@@ -132,8 +131,7 @@ async fn extend_moves_the_expiry_of_an_active_reservation_only() {
         )
         .await;
     extended.assert_status(200);
-    let after = chrono::DateTime::parse_from_rfc3339(extended.body["expires_at"].as_str().unwrap())
-        .unwrap();
+    let after = chrono::DateTime::parse_from_rfc3339(extended.body["expires_at"].str()).unwrap();
     assert!(after - before > chrono::Duration::minutes(40));
     app.post(
         &format!("/api/v1/reservations/{id}/extend"),
@@ -171,7 +169,7 @@ async fn the_expiry_job_releases_expired_reservations() {
         )
         .await;
     resp.assert_status(201);
-    let id = resp.body["id"].as_str().unwrap();
+    let id = resp.body["id"].str();
     // Reads say `expired` as soon as the time is up; the job has ended it
     // (and released the units) once `ended_at` is set.
     let mut read = Value::Null;
@@ -212,10 +210,7 @@ async fn only_admins_reserve_and_operators_read_reservations() {
         .await
         .assert_problem(401, "unauthorized");
     assert_eq!(app.count("reservations"), 0);
-    let id = app.reserve(&[(product, 1)]).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.reserve(&[(product, 1)]).await.id();
     app.get(&format!("/api/v1/reservations/{id}"), Some(&app.support()))
         .await
         .assert_status(200);
@@ -312,7 +307,7 @@ async fn timestamps_read_back_exactly_as_first_answered() {
     let app = TestApp::spawn().await;
     let (_, product) = app.stocked_product(10).await;
     let created = app.reserve(&[(product, 1)]).await;
-    let id = created.body["id"].as_str().unwrap();
+    let id = created.body["id"].str();
     let read = app
         .get(&format!("/api/v1/reservations/{id}"), Some(&app.admin()))
         .await;
@@ -335,7 +330,7 @@ async fn a_reservation_past_its_expiry_is_expired_before_the_job_reaches_it() {
             )
             .await;
         resp.assert_status(201);
-        ids.push(resp.body["id"].as_str().unwrap().to_string());
+        ids.push(resp.id());
     }
     actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
     let read = app

@@ -4,7 +4,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 #[actix_web::test]
 async fn an_admin_creates_a_seller_and_a_duplicate_id_is_409() {
@@ -157,7 +157,7 @@ async fn operators_list_sellers_page_by_page() {
         let resp = app.get(&path, Some(&support)).await;
         resp.assert_status(200);
         for s in resp.body["items"].as_array().unwrap() {
-            seen.push(s["id"].as_str().unwrap().parse::<Uuid>().unwrap());
+            seen.push(s["id"].str().parse::<Uuid>().unwrap());
         }
         match resp.body["next_cursor"].as_str() {
             Some(c) => path = format!("/api/v1/sellers?limit=2&cursor={c}"),

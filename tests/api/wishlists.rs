@@ -4,14 +4,14 @@ use awc::http::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{JsonExt, TestApp};
 
 fn product_ids(list: &Value) -> Vec<String> {
     list["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["product_id"].as_str().unwrap().to_string())
+        .map(|i| i["product_id"].string())
         .collect()
 }
 
@@ -43,7 +43,7 @@ async fn a_user_has_a_default_list_and_named_lists_with_unique_names() {
     app.post("/api/v1/wishlists", None, json!({"name": "x"}))
         .await
         .assert_problem(401, "unauthorized");
-    let default = lists.body["items"][0]["id"].as_str().unwrap();
+    let default = lists.body["items"][0]["id"].str();
     app.delete(&format!("/api/v1/wishlists/{default}"), Some(&user))
         .await
         .assert_problem(409, "conflict");
@@ -54,7 +54,7 @@ async fn a_user_has_a_default_list_and_named_lists_with_unique_names() {
     )
     .await
     .assert_problem(409, "conflict");
-    let id = created.body["id"].as_str().unwrap();
+    let id = created.body["id"].str();
     let renamed = app
         .patch(
             &format!("/api/v1/wishlists/{id}"),
@@ -89,10 +89,7 @@ async fn cart_lines_move_to_a_list_and_quick_add_back() {
     app.post_rate("10").await;
     let (_, p) = app.priced_product("2.00", 50, 10).await;
     let user = app.customer();
-    let cart = app.get("/api/v1/carts/me", Some(&user)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cart = app.get("/api/v1/carts/me", Some(&user)).await.id();
     let added = app
         .post(
             &format!("/api/v1/carts/{cart}/items"),
@@ -100,7 +97,7 @@ async fn cart_lines_move_to_a_list_and_quick_add_back() {
             json!({"product_id": p, "quantity": 2}),
         )
         .await;
-    let item = added.body["items"][0]["id"].as_str().unwrap().to_string();
+    let item = added.body["items"][0]["id"].string();
     let moved = app
         .post(
             &format!("/api/v1/carts/{cart}/items/{item}/move-to-wishlist"),
@@ -111,7 +108,7 @@ async fn cart_lines_move_to_a_list_and_quick_add_back() {
     moved.assert_status(200);
     assert!(moved.body["items"].as_array().unwrap().is_empty());
     let lists = app.get("/api/v1/wishlists", Some(&user)).await;
-    let default = lists.body["items"][0]["id"].as_str().unwrap().to_string();
+    let default = lists.body["items"][0]["id"].string();
     assert_eq!(lists.body["items"][0]["item_count"], 1);
     let list = app
         .get(&format!("/api/v1/wishlists/{default}"), Some(&user))
@@ -174,10 +171,7 @@ async fn a_shared_list_is_read_only_by_link_and_revocable() {
             json!({"name": "Cumpleaños"}),
         )
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id();
     app.post(
         &format!("/api/v1/wishlists/{list}/items"),
         Some(&user),
@@ -200,7 +194,7 @@ async fn a_shared_list_is_read_only_by_link_and_revocable() {
         )
         .await;
     link.assert_status(200);
-    let path = link.body["path"].as_str().unwrap().to_string();
+    let path = link.body["path"].string();
     let shared = app.get(&path, None).await;
     shared.assert_status(200);
     assert_eq!(shared.body["name"], "Cumpleaños");
@@ -214,7 +208,7 @@ async fn a_shared_list_is_read_only_by_link_and_revocable() {
         )
         .await;
     app.get(&path, None).await.assert_problem(404, "not_found");
-    let newer_path = newer.body["path"].as_str().unwrap().to_string();
+    let newer_path = newer.body["path"].string();
     app.get(&newer_path, None).await.assert_status(200);
     app.delete(&format!("/api/v1/wishlists/{list}/share"), Some(&user))
         .await
@@ -265,7 +259,7 @@ async fn a_shared_cart_is_a_snapshot_anyone_with_the_link_can_copy() {
         .await;
     share.assert_status(201);
     assert_eq!(share.body["snapshot"]["total"]["usd"], "3.00");
-    let path = share.body["path"].as_str().unwrap().to_string();
+    let path = share.body["path"].string();
     // The snapshot does not follow later price changes.
     app.patch(
         &format!("/api/v1/products/{p}"),
@@ -297,7 +291,7 @@ async fn a_shared_cart_is_a_snapshot_anyone_with_the_link_can_copy() {
     app.post(&format!("{path}/copy"), None, json!({}))
         .await
         .assert_problem(422, "validation_failed");
-    let share_id = share.body["id"].as_str().unwrap();
+    let share_id = share.body["id"].str();
     app.cart_call(
         Method::DELETE,
         &format!("/api/v1/carts/{guest}/shares/{share_id}"),
