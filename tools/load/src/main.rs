@@ -283,7 +283,12 @@ struct Env {
 impl Env {
     fn token(&self, roles: &[Role], seller: Option<Uuid>) -> String {
         self.keys
-            .mint(Uuid::now_v7(), roles, seller.map(Into::into), Duration::from_secs(6 * 3600))
+            .mint(
+                Uuid::now_v7(),
+                roles,
+                seller.map(Into::into),
+                Duration::from_secs(6 * 3600),
+            )
             .expect("mint a token")
     }
 
