@@ -104,6 +104,63 @@ pub struct Settings {
     pub cart_hold: Option<Duration>,
     /// Token verification.
     pub jwt: JwtSettings,
+    /// Webhook delivery (`WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_ALLOW_HTTP`: plain `http://` endpoints (development and tests only).
+    pub allow_http: bool,
+    /// `WEBHOOK_ALLOW_PRIVATE_TARGETS`: endpoints on loopback, private or
+    /// link-local addresses (development and tests only).
+    pub allow_private: bool,
+    /// `WEBHOOK_CONNECT_TIMEOUT_MS` (default 5000).
+    pub connect_timeout: Duration,
+    /// `WEBHOOK_TIMEOUT_MS`: the whole exchange (default 10000).
+    pub timeout: Duration,
+    /// `WEBHOOK_RETRY_SCHEDULE`: seconds to wait after each failed attempt,
+    /// comma-separated; when it runs out the delivery is dead. Default 5 s,
+    /// 5 min, 30 min, 2 h, 5 h, then 10 h six times: about three days.
+    pub retry_schedule: Vec<Duration>,
+    /// `WEBHOOK_DISABLE_AFTER_HOURS`: an endpoint failing this long is
+    /// disabled when one of its deliveries dies (default 72).
+    pub disable_after: Duration,
+    /// `WEBHOOK_LEASE_SECONDS`: a claimed delivery whose sender died is due
+    /// again after this (default 60).
+    pub lease: Duration,
+}
+
+impl WebhookSettings {
+    fn from_env() -> Result<Self, ConfigError> {
+        let schedule = match var("WEBHOOK_RETRY_SCHEDULE") {
+            None => vec![
+                5, 300, 1800, 7200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000, 36_000,
+            ],
+            Some(raw) => raw
+                .split(',')
+                .map(|s| s.trim().parse::<u64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    ConfigError::new(
+                        "WEBHOOK_RETRY_SCHEDULE",
+                        format!("invalid value {raw:?}: {e}"),
+                    )
+                })?,
+        };
+        Ok(Self {
+            allow_http: parse_bool("WEBHOOK_ALLOW_HTTP", false)?,
+            allow_private: parse_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", false)?,
+            connect_timeout: Duration::from_millis(
+                parse("WEBHOOK_CONNECT_TIMEOUT_MS", 5000u64)?.max(1),
+            ),
+            timeout: Duration::from_millis(parse("WEBHOOK_TIMEOUT_MS", 10_000u64)?.max(1)),
+            retry_schedule: schedule.into_iter().map(Duration::from_secs).collect(),
+            disable_after: Duration::from_secs(parse("WEBHOOK_DISABLE_AFTER_HOURS", 72u64)? * 3600),
+            lease: Duration::from_secs(parse("WEBHOOK_LEASE_SECONDS", 60u64)?.max(1)),
+        })
+    }
 }
 
 /// A setting that is missing or does not parse.
@@ -259,6 +316,7 @@ impl Settings {
                 secs => Some(Duration::from_secs(secs.min(7 * 86_400))),
             },
             jwt,
+            webhooks: WebhookSettings::from_env()?,
         })
     }
 }

@@ -34,4 +34,5 @@ pub mod routes;
 pub mod seed;
 pub mod sellers;
 pub mod startup;
+pub mod webhooks;
 pub mod wishlists;

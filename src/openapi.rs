@@ -31,7 +31,15 @@ and body returns the first answer and the same key with another body is 422; aft
     servers((url = "/", description = "This server")),
     security(("bearer_auth" = [])),
     modifiers(&BearerAuth),
-    components(schemas(Problem, ErrorCode, FieldError)),
+    components(schemas(
+        Problem,
+        ErrorCode,
+        FieldError,
+        crate::outbox::OrderPlaced,
+        crate::outbox::StatusChanged,
+        crate::outbox::LowStock,
+        crate::outbox::EndpointDisabled
+    )),
     tags(
         (name = "health", description = "Liveness and readiness probes."),
         (name = "sellers", description = "The marketplace's sellers (shops)."),
@@ -48,6 +56,7 @@ and body returns the first answer and the same key with another body is 422; aft
         (name = "payments", description = "Payment methods (Pago Móvil, transfer, Zelle, cash, card) as data."),
         (name = "fee-rules", description = "Fees applied to carts, kept as data."),
         (name = "reservations", description = "Stock held for checkouts, carts and orders; every hold ends (committed, released or expired)."),
+        (name = "webhooks", description = "Signed HTTP callbacks (Standard Webhooks) to integrators' endpoints: the events are in this document's `webhooks`."),
     )
 )]
 pub struct ApiDoc;
@@ -213,6 +222,78 @@ fn add_conditional_responses(spec: &mut Value) {
     }
 }
 
+/// The events integrators receive, as the document's `webhooks` (OpenAPI
+/// 3.1): one entry per event type, with the Standard Webhooks headers and
+/// the envelope `{type, timestamp, data}` whose `data` is the event's
+/// payload schema, so integrators generate types for what they receive.
+fn add_webhooks(spec: &mut Value) {
+    let events: [(&str, &str, Value); 5] = [
+        (
+            "order.placed",
+            "A checkout placed an order (one per seller).",
+            json!({"$ref": "#/components/schemas/OrderPlaced"}),
+        ),
+        (
+            "order.status_changed",
+            "One of an order's statuses (`status`, `payment_status`, `shipping_status`) moved.",
+            json!({"$ref": "#/components/schemas/StatusChanged"}),
+        ),
+        (
+            "inventory.low_stock",
+            "A product's available stock fell to its low-stock threshold.",
+            json!({"$ref": "#/components/schemas/LowStock"}),
+        ),
+        (
+            "webhook.endpoint_disabled",
+            "An endpoint was disabled after failing persistently (sent to the owner's other endpoints).",
+            json!({"$ref": "#/components/schemas/EndpointDisabled"}),
+        ),
+        (
+            "webhook.test",
+            "A test ping sent by `test_webhook_endpoint`.",
+            json!({
+                "type": "object",
+                "required": ["endpoint_id", "message"],
+                "properties": {
+                    "endpoint_id": {"type": "string", "format": "uuid"},
+                    "message": {"type": "string"}
+                }
+            }),
+        ),
+    ];
+    let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
+    let mut webhooks = serde_json::Map::new();
+    for (event, summary, data) in events {
+        webhooks.insert(event.to_string(), json!({
+            "post": {
+                "tags": ["webhooks"],
+                "operationId": format!("webhook_{}", event.replace('.', "_")),
+                "summary": summary,
+                "description": "POSTed to every active endpoint subscribed to this event type (a seller's endpoint only for its own orders and stock). Verify `webhook-signature` (HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the endpoint's secret; see docs/webhooks.md), reject old timestamps, and deduplicate on `webhook-id` (the same across retries). Any 2xx acknowledges; anything else is retried on the schedule; 410 disables the endpoint.",
+                "parameters": [
+                    header("webhook-id", "The message id (`msg_...`), the same on every retry: deduplicate on it"),
+                    header("webhook-timestamp", "Seconds since the epoch when this attempt was signed"),
+                    header("webhook-signature", "`v1,<base64 HMAC-SHA256>`, space-separated when a rotated secret still signs"),
+                ],
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "required": ["type", "timestamp", "data"],
+                        "properties": {
+                            "type": {"type": "string", "enum": [event]},
+                            "timestamp": {"type": "string", "format": "date-time", "description": "When the event happened"},
+                            "data": data
+                        }
+                    }}}
+                },
+                "responses": {"200": {"description": "Received (any 2xx); anything else is retried"}}
+            }
+        }));
+    }
+    spec["webhooks"] = Value::Object(webhooks);
+}
+
 /// The complete document as JSON.
 pub fn spec() -> Value {
     let (_, api) = App::new()
@@ -224,6 +305,7 @@ pub fn spec() -> Value {
     let mut value = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     add_shared_responses(&mut value);
     add_conditional_responses(&mut value);
+    add_webhooks(&mut value);
     declare_optional_not_null(&mut value);
     type_problem_current(&mut value);
     value

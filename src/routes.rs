@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::http::health;
 use crate::{
     addresses, carts, checkout, delivery, fees, inventory, orders, payments, products, rates,
-    sellers, wishlists,
+    sellers, webhooks, wishlists,
 };
 
 /// The served OpenAPI document (`crate::openapi::spec`), computed once at startup.
@@ -125,7 +125,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orders::api::verify_payment)
                 .service(orders::api::reject_payment)
                 .service(orders::api::collect_payment)
-                .service(orders::api::cancel_order),
+                .service(orders::api::cancel_order)
+                .service(webhooks::api::create_webhook_endpoint)
+                .service(webhooks::api::list_webhook_endpoints)
+                .service(webhooks::api::get_webhook_endpoint)
+                .service(webhooks::api::update_webhook_endpoint)
+                .service(webhooks::api::delete_webhook_endpoint)
+                .service(webhooks::api::rotate_webhook_secret)
+                .service(webhooks::api::test_webhook_endpoint)
+                .service(webhooks::api::list_webhook_deliveries)
+                .service(webhooks::api::redeliver_webhook),
         );
 }
 

@@ -155,6 +155,10 @@ fn serve(
             .cart_hold
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
     });
+    let webhook_policy = web::Data::new(crate::webhooks::target::TargetPolicy {
+        allow_http: settings.webhooks.allow_http,
+        allow_private: settings.webhooks.allow_private,
+    });
     let pool = web::Data::new(pool);
     let keys = web::Data::new(keys);
     let limit = settings.max_body_bytes;
@@ -174,6 +178,7 @@ fn serve(
             .app_data(keys.clone())
             .app_data(hub.clone())
             .app_data(cart_policy.clone())
+            .app_data(webhook_policy.clone())
             .app_data(table.clone())
             .app_data(spec_json.clone())
             .app_data(BodyLimit(limit))

@@ -290,6 +290,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        seller_id -> Nullable<Uuid>,
+        url -> Text,
+        description -> Text,
+        event_types -> Array<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        active -> Bool,
+        disabled_reason -> Text,
+        failing_since -> Nullable<Timestamptz>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        topic -> Text,
+        channel -> Text,
+        recipient -> Text,
+        endpoint_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Text,
+        response_status -> Nullable<Int4>,
+        response_excerpt -> Text,
+        sent_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_endpoints -> sellers (seller_id));
 diesel::joinable!(stock_levels -> products (product_id));
 diesel::joinable!(reservation_lines -> reservations (reservation_id));
 diesel::joinable!(reservation_lines -> products (product_id));
@@ -454,6 +496,8 @@ diesel::joinable!(cart_item_price_changes -> cart_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cart_stream_tickets,
+    deliveries,
+    webhook_endpoints,
     addresses,
     cart_item_price_changes,
     cart_participants,

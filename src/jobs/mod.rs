@@ -15,7 +15,7 @@ pub const EXPIRY_BATCH: i64 = 200;
 pub const CART_BATCH: i64 = 200;
 
 /// When the jobs run and what they consider idle.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct JobSettings {
     /// How often the jobs wake up.
     pub interval: Duration,
@@ -23,6 +23,8 @@ pub struct JobSettings {
     pub cart_idle: Duration,
     /// How long `Idempotency-Key`s are kept.
     pub idempotency_retention: Duration,
+    /// How webhooks are delivered.
+    pub webhooks: crate::config::WebhookSettings,
 }
 
 impl JobSettings {
@@ -32,6 +34,7 @@ impl JobSettings {
             interval: settings.job_interval,
             cart_idle: settings.cart_idle,
             idempotency_retention: settings.idempotency_retention,
+            webhooks: settings.webhooks.clone(),
         }
     }
 }
@@ -47,6 +50,7 @@ pub async fn run(pool: DbPool, settings: JobSettings) {
         expire_idempotency_keys(&pool, settings.idempotency_retention).await;
         announce_rates(&pool).await;
         forget_stream_tickets(&pool).await;
+        deliver_webhooks(&pool, &settings.webhooks).await;
         actix_web::rt::time::sleep(settings.interval).await;
     }
 }
@@ -148,4 +152,93 @@ pub async fn forget_stream_tickets(pool: &DbPool) -> usize {
         |c| forget(c, TICKET_BATCH),
     )
     .await
+}
+
+/// Fans the outbox out into deliveries, then sends every due delivery
+/// (batch by batch, each batch's sends at once, none inside a database
+/// transaction) and records each answer. Returns how many were sent or
+/// failed.
+pub async fn deliver_webhooks(pool: &DbPool, settings: &crate::config::WebhookSettings) -> usize {
+    use crate::webhooks::{sender, service};
+    drain(pool, service::FAN_OUT_BATCH, "fanning out events", |c| {
+        service::fan_out(c, service::FAN_OUT_BATCH)
+    })
+    .await;
+    let limits = sender::SendLimits {
+        connect_timeout: settings.connect_timeout,
+        timeout: settings.timeout,
+        policy: crate::webhooks::target::TargetPolicy {
+            allow_http: settings.allow_http,
+            allow_private: settings.allow_private,
+        },
+    };
+    let retry = service::RetryPolicy {
+        schedule: settings.retry_schedule.clone(),
+        disable_after: chrono::Duration::from_std(settings.disable_after)
+            .unwrap_or(chrono::Duration::hours(72)),
+    };
+    let lease = chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::minutes(1));
+    let mut total = 0;
+    loop {
+        let claimed =
+            match db::run(pool, move |c| service::claim(c, service::SEND_BATCH, lease)).await {
+                Ok(c) => c,
+                Err(err) => {
+                    log::warn!("claiming webhook deliveries failed, will retry: {err}");
+                    break;
+                }
+            };
+        let n = claimed.len();
+        let sends = claimed.into_iter().map(|c| {
+            let retry = retry.clone();
+            async move {
+                let answer = match outgoing(&c) {
+                    Ok(out) => sender::send(&out, limits).await,
+                    Err(err) => sender::Answer {
+                        error: Some(err.to_string()),
+                        ..sender::Answer::default()
+                    },
+                };
+                if let Err(err) =
+                    db::run(pool, move |conn| service::record(conn, &c, &answer, &retry)).await
+                {
+                    log::warn!(
+                        "recording a webhook delivery failed (it will be sent again): {err}"
+                    );
+                }
+            }
+        });
+        futures_util::future::join_all(sends).await;
+        total += n;
+        if n < service::SEND_BATCH as usize {
+            break;
+        }
+    }
+    if total > 0 {
+        log::info!("webhook deliveries attempted: {total}");
+    }
+    total
+}
+
+/// The signed request for a claimed delivery, signed now.
+fn outgoing(
+    c: &crate::webhooks::service::Claimed,
+) -> Result<crate::webhooks::sender::Outgoing, crate::error::AppError> {
+    let now = crate::db::now();
+    let body = serde_json::to_vec(&c.delivery.payload).map_err(crate::error::AppError::internal)?;
+    let id = format!("msg_{}", c.delivery.event_id.simple());
+    let timestamp = now.timestamp();
+    let signature = crate::webhooks::signing::signature(
+        &c.endpoint.signing_secrets(now),
+        &id,
+        timestamp,
+        &body,
+    )?;
+    Ok(crate::webhooks::sender::Outgoing {
+        url: c.endpoint.url.clone(),
+        id,
+        timestamp,
+        signature,
+        body,
+    })
 }

@@ -164,6 +164,7 @@ pub fn open(
         }));
         let placed = Message::OrderPlaced(outbox::OrderPlaced {
             order_id: order.id,
+            number: String::new(),
             user_id: order.user_id,
             seller_id: order.seller_id,
             total_usd: order.total_usd,

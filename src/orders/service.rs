@@ -193,6 +193,7 @@ fn record(conn: &mut PgConnection, o: &OrderRow, c: Change<'_>) -> Result<(), Ap
     };
     let event = Message::OrderStatusChanged(outbox::StatusChanged {
         order_id: o.id,
+        seller_id: o.seller_id,
         number: o.number.clone(),
         field: field.into(),
         from: from.into(),

@@ -25,6 +25,8 @@ crate::text_enum! {
         OrderStatusChanged = "order.status_changed",
         /// A product's available stock fell to its threshold.
         LowStock = "inventory.low_stock",
+        /// A webhook endpoint was disabled after failing persistently.
+        EndpointDisabled = "webhook.endpoint_disabled",
     }
 }
 
@@ -52,17 +54,22 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-/// `order.placed`: one seller's order of a checkout. The payload also
-/// carries the order's `number` (`CN-000123`), which the database draws in
-/// the statement that writes the order and this event
-/// (`orders::repo::insert_opened`), so it is added there.
-#[derive(Debug, Clone, Serialize)]
+/// `order.placed`: one seller's order of a checkout.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderPlaced {
     /// The order.
+    #[schema(value_type = Uuid)]
     pub order_id: OrderId,
+    /// Its number (`CN-001001`).
+    // Drawn by the statement that writes the order and this event
+    // (`orders::repo::insert_opened`), which adds it: empty until then.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "CN-001001")]
+    pub number: String,
     /// The buyer.
     pub user_id: Uuid,
     /// The seller.
+    #[schema(value_type = Uuid)]
     pub seller_id: SellerId,
     /// The total in USD.
     pub total_usd: Decimal,
@@ -71,10 +78,14 @@ pub struct OrderPlaced {
 }
 
 /// `order.status_changed`: one of the order's statuses moved.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusChanged {
     /// The order.
+    #[schema(value_type = Uuid)]
     pub order_id: OrderId,
+    /// Its seller.
+    #[schema(value_type = Uuid)]
+    pub seller_id: SellerId,
     /// Its number.
     pub number: String,
     /// `status`, `payment_status` or `shipping_status`.
@@ -86,18 +97,35 @@ pub struct StatusChanged {
 }
 
 /// `inventory.low_stock`: an alert was raised.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LowStock {
     /// The alert.
     pub alert_id: Uuid,
     /// The product.
+    #[schema(value_type = Uuid)]
     pub product_id: ProductId,
     /// Its seller.
+    #[schema(value_type = Uuid)]
     pub seller_id: SellerId,
     /// Units available when raised.
     pub available: i32,
     /// The product's threshold.
     pub threshold: i32,
+}
+
+/// `webhook.endpoint_disabled`: an endpoint stopped receiving.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EndpointDisabled {
+    /// The endpoint.
+    pub endpoint_id: Uuid,
+    /// Its seller, for a seller's endpoint.
+    #[schema(value_type = Option<Uuid>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seller_id: Option<SellerId>,
+    /// Its URL.
+    pub url: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// An event, with the payload its topic carries.
@@ -109,6 +137,8 @@ pub enum Message {
     OrderStatusChanged(StatusChanged),
     /// `inventory.low_stock`.
     LowStock(LowStock),
+    /// `webhook.endpoint_disabled`.
+    EndpointDisabled(EndpointDisabled),
 }
 
 impl Message {
@@ -118,6 +148,7 @@ impl Message {
             Self::OrderPlaced(_) => Topic::OrderPlaced,
             Self::OrderStatusChanged(_) => Topic::OrderStatusChanged,
             Self::LowStock(_) => Topic::LowStock,
+            Self::EndpointDisabled(_) => Topic::EndpointDisabled,
         }
     }
 
@@ -127,6 +158,7 @@ impl Message {
             Self::OrderPlaced(m) => m.order_id.uuid(),
             Self::OrderStatusChanged(m) => m.order_id.uuid(),
             Self::LowStock(m) => m.product_id.uuid(),
+            Self::EndpointDisabled(m) => m.endpoint_id,
         }
     }
 
@@ -136,6 +168,7 @@ impl Message {
             Self::OrderPlaced(m) => serde_json::to_value(m),
             Self::OrderStatusChanged(m) => serde_json::to_value(m),
             Self::LowStock(m) => serde_json::to_value(m),
+            Self::EndpointDisabled(m) => serde_json::to_value(m),
         }
     }
 

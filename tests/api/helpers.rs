@@ -193,6 +193,17 @@ pub fn test_settings(database_url: String) -> Settings {
             issuer: None,
             audience: None,
         },
+        // Test receivers listen on 127.0.0.1 over plain HTTP; tests of the
+        // SSRF refusals turn these off.
+        webhooks: canasta::config::WebhookSettings {
+            allow_http: true,
+            allow_private: true,
+            connect_timeout: Duration::from_millis(500),
+            timeout: Duration::from_millis(1500),
+            retry_schedule: vec![Duration::from_millis(200); 3],
+            disable_after: Duration::from_secs(3600),
+            lease: Duration::from_secs(5),
+        },
     }
 }
 

@@ -32,4 +32,5 @@ mod reservations;
 mod schema;
 mod seed;
 mod sellers;
+mod webhooks;
 mod wishlists;
