@@ -159,6 +159,9 @@ fn serve(
         allow_http: settings.webhooks.allow_http,
         allow_private: settings.webhooks.allow_private,
     });
+    let metrics_extras = web::Data::new(crate::http::health::MetricsExtras(vec![
+        std::sync::Arc::new(crate::webhooks::service::metrics),
+    ]));
     let pool = web::Data::new(pool);
     let keys = web::Data::new(keys);
     let limit = settings.max_body_bytes;
@@ -179,6 +182,7 @@ fn serve(
             .app_data(hub.clone())
             .app_data(cart_policy.clone())
             .app_data(webhook_policy.clone())
+            .app_data(metrics_extras.clone())
             .app_data(table.clone())
             .app_data(spec_json.clone())
             .app_data(BodyLimit(limit))

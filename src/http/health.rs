@@ -53,6 +53,15 @@ pub async fn readiness(pool: web::Data<DbPool>) -> Result<HttpResponse, AppError
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ok" }))
 }
 
+/// A section of `/metrics` a domain renders from the database (Prometheus
+/// text format), registered at startup; plumbing knows no domain.
+pub type ExtraMetrics =
+    std::sync::Arc<dyn Fn(&mut diesel::PgConnection) -> Result<String, AppError> + Send + Sync>;
+
+/// The sections `/metrics` adds to the process's own figures.
+#[derive(Clone, Default)]
+pub struct MetricsExtras(pub Vec<ExtraMetrics>);
+
 /// Process metrics in the Prometheus text format.
 ///
 /// SQL statements and transactions sent by this process, and the database
@@ -64,9 +73,12 @@ pub async fn readiness(pool: web::Data<DbPool>) -> Result<HttpResponse, AppError
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"))
 )]
 #[get("/metrics")]
-pub async fn metrics(pool: web::Data<DbPool>) -> HttpResponse {
+pub async fn metrics(
+    pool: web::Data<DbPool>,
+    extras: Option<web::Data<MetricsExtras>>,
+) -> HttpResponse {
     let state = pool.state();
-    let body = format!(
+    let mut body = format!(
         "# HELP canasta_sql_statements_total SQL statements sent, BEGIN and COMMIT included.\n\
          # TYPE canasta_sql_statements_total counter\n\
          canasta_sql_statements_total {}\n\
@@ -84,6 +96,14 @@ pub async fn metrics(pool: web::Data<DbPool>) -> HttpResponse {
         state.connections,
         state.idle_connections,
     );
+    for extra in extras.iter().flat_map(|e| e.0.iter()) {
+        let extra = extra.clone();
+        match db::run(&pool, move |c| extra(c)).await {
+            Ok(text) => body.push_str(&text),
+            // The database may be down: the process's own figures still go out.
+            Err(err) => body.push_str(&format!("# a section is missing: {err}\n")),
+        }
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)

@@ -501,6 +501,7 @@ pub fn record(
             // Another sender took it over after this one's lease ran out.
             return Ok(None);
         };
+        ATTEMPTS.count(status);
         let Some(mut endpoint) = repo::lock_endpoint(conn, claimed.endpoint.id)? else {
             return Ok(Some(row));
         };
@@ -541,4 +542,114 @@ fn jitter(wait: Duration) -> Duration {
     }
     let fraction = f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX) / 10.0;
     Duration::milliseconds((wait.num_milliseconds() as f64 * fraction) as i64)
+}
+
+/// Attempts recorded by this process, per outcome (`/metrics`).
+pub static ATTEMPTS: AttemptCounters = AttemptCounters::new();
+
+/// Process-wide counters of delivery attempts.
+#[derive(Debug)]
+pub struct AttemptCounters {
+    sent: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
+    dead: std::sync::atomic::AtomicU64,
+}
+
+impl AttemptCounters {
+    const fn new() -> Self {
+        use std::sync::atomic::AtomicU64;
+        Self {
+            sent: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            dead: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one recorded attempt.
+    pub fn count(&self, status: DeliveryStatus) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match status {
+            DeliveryStatus::Sent => self.sent.fetch_add(1, Relaxed),
+            DeliveryStatus::Dead => self.dead.fetch_add(1, Relaxed),
+            _ => self.failed.fetch_add(1, Relaxed),
+        };
+    }
+}
+
+/// The delivery queue in the Prometheus text format: events not fanned out
+/// and the oldest one's age, deliveries due or in flight per channel and
+/// status and the oldest due one's age, and this process's attempts per
+/// channel and outcome.
+pub fn metrics(conn: &mut PgConnection) -> Result<String, AppError> {
+    use diesel::sql_types::{BigInt, Double, Text};
+    #[derive(QueryableByName)]
+    struct Depth {
+        #[diesel(sql_type = BigInt)]
+        outbox_pending: i64,
+        #[diesel(sql_type = Double)]
+        outbox_oldest: f64,
+        #[diesel(sql_type = Double)]
+        due_oldest: f64,
+    }
+    #[derive(QueryableByName)]
+    struct ByStatus {
+        #[diesel(sql_type = Text)]
+        channel: String,
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let depth: Depth = diesel::sql_query(
+        "SELECT (SELECT count(*) FROM outbox WHERE delivered_at IS NULL) AS outbox_pending,
+                coalesce(extract(epoch FROM now() - (SELECT min(available_at) FROM outbox
+                                                     WHERE delivered_at IS NULL)), 0)::float8 AS outbox_oldest,
+                coalesce(extract(epoch FROM now() - (SELECT min(next_attempt_at) FROM deliveries
+                                                     WHERE status IN ('pending', 'sending', 'failed')
+                                                       AND next_attempt_at <= now())), 0)::float8 AS due_oldest",
+    )
+    .get_result(conn)?;
+    let rows: Vec<ByStatus> = diesel::sql_query(
+        "SELECT channel, status, count(*) AS n FROM deliveries
+         WHERE status IN ('pending', 'sending', 'failed') GROUP BY channel, status ORDER BY 1, 2",
+    )
+    .load(conn)?;
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "# HELP canasta_outbox_pending Events not fanned out into deliveries yet.\n\
+         # TYPE canasta_outbox_pending gauge\n\
+         canasta_outbox_pending {}\n\
+         # HELP canasta_outbox_oldest_pending_seconds Age of the oldest event not fanned out.\n\
+         # TYPE canasta_outbox_oldest_pending_seconds gauge\n\
+         canasta_outbox_oldest_pending_seconds {:.3}\n\
+         # HELP canasta_deliveries Deliveries waiting or in flight, by channel and status.\n\
+         # TYPE canasta_deliveries gauge\n",
+        depth.outbox_pending, depth.outbox_oldest
+    );
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "canasta_deliveries{{channel=\"{}\",status=\"{}\"}} {}",
+            r.channel, r.status, r.n
+        );
+    }
+    let _ = write!(
+        out,
+        "# HELP canasta_deliveries_oldest_due_seconds How long the oldest due delivery has waited.\n\
+         # TYPE canasta_deliveries_oldest_due_seconds gauge\n\
+         canasta_deliveries_oldest_due_seconds {:.3}\n\
+         # HELP canasta_delivery_attempts_total Delivery attempts recorded by this process, by channel and outcome.\n\
+         # TYPE canasta_delivery_attempts_total counter\n\
+         canasta_delivery_attempts_total{{channel=\"webhook\",outcome=\"sent\"}} {}\n\
+         canasta_delivery_attempts_total{{channel=\"webhook\",outcome=\"failed\"}} {}\n\
+         canasta_delivery_attempts_total{{channel=\"webhook\",outcome=\"dead\"}} {}\n",
+        depth.due_oldest,
+        ATTEMPTS.sent.load(Relaxed),
+        ATTEMPTS.failed.load(Relaxed),
+        ATTEMPTS.dead.load(Relaxed),
+    );
+    Ok(out)
 }

@@ -204,6 +204,18 @@ async fn a_failing_receiver_is_retried_on_the_schedule_until_the_delivery_dies_t
             if attempt < 4 { "failed" } else { "dead" },
             "{d}"
         );
+        if attempt == 1 {
+            // The queue shows on /metrics: this database's failed delivery,
+            // and this process's attempts.
+            let metrics = app.get("/metrics", None).await.text;
+            let failed = "canasta_deliveries{channel=\"webhook\",status=\"failed\"} 1";
+            assert!(metrics.contains(failed), "{metrics}");
+            assert!(metrics.contains("canasta_outbox_pending 0"), "{metrics}");
+            assert!(metrics.contains(
+                "canasta_delivery_attempts_total{channel=\"webhook\",outcome=\"failed\"}"
+            ));
+            assert!(metrics.contains("canasta_deliveries_oldest_due_seconds"));
+        }
     }
     let got = r.received().await;
     assert_eq!(got.len(), 4);
@@ -573,4 +585,58 @@ async fn racing_dispatchers_fan_each_event_out_once_and_send_each_delivery_once(
     ids.sort_unstable();
     ids.dedup();
     assert_eq!((got.len(), ids.len()), (2, 2), "{got:?}");
+}
+
+#[actix_web::test]
+async fn a_dispatcher_killed_after_claiming_leaves_its_deliveries_to_the_next_one_once() {
+    use canasta::webhooks::service;
+    let app = TestApp::spawn().await;
+    let (user, id, expected, _, _) = crate::checkout::ready_checkout(&app).await;
+    let r = Receiver::start(&[], "ok");
+    register(
+        &app,
+        &app.admin(),
+        json!({"url": r.url(), "event_types": ["order.placed"]}),
+    )
+    .await
+    .assert_status(201);
+    crate::checkout::place(&app.address, &user, &id, Some("k"), &expected)
+        .await
+        .assert_status(201);
+    // The first dispatcher fans out and claims both deliveries, then dies
+    // before sending (its claim is committed, its sends never happen).
+    let claimed = {
+        let mut conn = app.pool.get().unwrap();
+        service::fan_out(&mut conn, 50).unwrap();
+        service::claim(&mut conn, 50, chrono::Duration::seconds(1)).unwrap()
+    };
+    assert_eq!(claimed.len(), 2);
+    // While its lease runs, nobody else sends them.
+    assert_eq!(deliver(&app).await, 0);
+    assert!(r.received().await.is_empty());
+    // After the lease the next dispatcher sends each once.
+    tokio_sleep(1100).await;
+    assert_eq!(deliver(&app).await, 2);
+    let got = r.received().await;
+    assert_eq!(got.len(), 2);
+    assert_ne!(got[0]["webhook_id"], got[1]["webhook_id"]);
+    // Had the first one woken up late, its answer would not be recorded.
+    let late = canasta::webhooks::sender::Answer {
+        status: Some(500),
+        ..Default::default()
+    };
+    let retry = service::RetryPolicy {
+        schedule: vec![],
+        disable_after: chrono::Duration::hours(1),
+    };
+    let mut conn = app.pool.get().unwrap();
+    assert!(
+        service::record(&mut conn, &claimed[0], &late, &retry)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        app.count("deliveries WHERE status = 'sent' AND attempts = 2"),
+        2
+    );
 }
