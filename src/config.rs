@@ -132,15 +132,35 @@ pub struct WebhookSettings {
     pub lease: Duration,
 }
 
+impl Default for WebhookSettings {
+    /// The documented defaults: `https` and public targets only, 5 s to
+    /// connect, 10 s in all, about three days of retries, disabled after 72
+    /// failing hours, a 60 s lease.
+    fn default() -> Self {
+        let schedule = [
+            5, 300, 1800, 7200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000, 36_000,
+        ];
+        Self {
+            allow_http: false,
+            allow_private: false,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            retry_schedule: schedule.into_iter().map(Duration::from_secs).collect(),
+            disable_after: Duration::from_secs(72 * 3600),
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
 impl WebhookSettings {
     fn from_env() -> Result<Self, ConfigError> {
-        let schedule = match var("WEBHOOK_RETRY_SCHEDULE") {
-            None => vec![
-                5, 300, 1800, 7200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000, 36_000,
-            ],
+        let d = Self::default();
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let retry_schedule = match var("WEBHOOK_RETRY_SCHEDULE") {
+            None => d.retry_schedule,
             Some(raw) => raw
                 .split(',')
-                .map(|s| s.trim().parse::<u64>())
+                .map(|s| s.trim().parse::<u64>().map(Duration::from_secs))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| {
                     ConfigError::new(
@@ -150,15 +170,20 @@ impl WebhookSettings {
                 })?,
         };
         Ok(Self {
-            allow_http: parse_bool("WEBHOOK_ALLOW_HTTP", false)?,
-            allow_private: parse_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", false)?,
+            allow_http: parse_bool("WEBHOOK_ALLOW_HTTP", d.allow_http)?,
+            allow_private: parse_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", d.allow_private)?,
             connect_timeout: Duration::from_millis(
-                parse("WEBHOOK_CONNECT_TIMEOUT_MS", 5000u64)?.max(1),
+                parse("WEBHOOK_CONNECT_TIMEOUT_MS", millis(d.connect_timeout))?.max(1),
             ),
-            timeout: Duration::from_millis(parse("WEBHOOK_TIMEOUT_MS", 10_000u64)?.max(1)),
-            retry_schedule: schedule.into_iter().map(Duration::from_secs).collect(),
-            disable_after: Duration::from_secs(parse("WEBHOOK_DISABLE_AFTER_HOURS", 72u64)? * 3600),
-            lease: Duration::from_secs(parse("WEBHOOK_LEASE_SECONDS", 60u64)?.max(1)),
+            timeout: Duration::from_millis(parse("WEBHOOK_TIMEOUT_MS", millis(d.timeout))?.max(1)),
+            retry_schedule,
+            disable_after: Duration::from_secs(
+                parse(
+                    "WEBHOOK_DISABLE_AFTER_HOURS",
+                    d.disable_after.as_secs() / 3600,
+                )? * 3600,
+            ),
+            lease: Duration::from_secs(parse("WEBHOOK_LEASE_SECONDS", d.lease.as_secs())?.max(1)),
         })
     }
 }

@@ -119,6 +119,7 @@ pub fn start(db: &ScratchDb, jwt: JwtSettings) -> String {
         idempotency_retention: Duration::from_secs(24 * 3600),
         cart_hold: None,
         jwt,
+        webhooks: canasta::config::WebhookSettings::default(),
     };
     let app = Application::build(settings).expect("the server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
