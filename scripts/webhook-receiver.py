@@ -26,6 +26,9 @@ lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as real receivers do.
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, *args):
         pass
 
@@ -94,6 +97,7 @@ def main():
     args = parser.parse_args()
     state["secrets"] = args.secret
     state["mode"] = args.mode
+    ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)

@@ -1,8 +1,12 @@
-//! Sends one webhook: POST with the Standard Webhooks headers, to the
-//! addresses `target::resolve` checked, no redirects followed, bounded
-//! connect and total time, at most 1 KiB of the answer read. Nothing here
-//! touches the database (no send happens inside a transaction).
+//! Sends one webhook: POST with the Standard Webhooks headers, no
+//! redirects followed, bounded connect and total time, at most 1 KiB of the
+//! answer read. One HTTP client per process and limits, so connections to a
+//! receiver are kept alive; its DNS resolver refuses non-public addresses
+//! (unless allowed), so what it connects to is exactly what was checked.
+//! Nothing here touches the database (no send happens inside a transaction).
 
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::target::{self, TargetPolicy};
@@ -11,7 +15,7 @@ use super::target::{self, TargetPolicy};
 pub const EXCERPT_BYTES: usize = 1024;
 
 /// Limits of one send.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendLimits {
     /// Connecting.
     pub connect_timeout: Duration,
@@ -61,26 +65,67 @@ impl Answer {
     }
 }
 
+/// Resolves names for the client, refusing any answer with an address
+/// the policy does not allow (the connection then fails with the reason).
+#[derive(Debug)]
+struct SafeResolver {
+    policy: TargetPolicy,
+}
+
+impl reqwest::dns::Resolve for SafeResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let target = target::Target {
+                url: String::new(),
+                host,
+                port: 0,
+            };
+            let addrs: Vec<SocketAddr> = target::resolve(&target, policy).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The process's clients, one per set of limits.
+static CLIENTS: Mutex<Vec<(SendLimits, reqwest::Client)>> = Mutex::new(Vec::new());
+
+fn client(limits: SendLimits) -> Result<reqwest::Client, String> {
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = clients.iter().find(|(l, _)| *l == limits) {
+        return Ok(c.clone());
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.timeout)
+        .dns_resolver(Arc::new(SafeResolver {
+            policy: limits.policy,
+        }))
+        .user_agent(concat!("canasta-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    clients.push((limits, client.clone()));
+    Ok(client)
+}
+
 /// Sends `out`; never panics, never retries (the engine does).
 pub async fn send(out: &Outgoing, limits: SendLimits) -> Answer {
     let target = match target::parse(&out.url, limits.policy) {
         Ok(t) => t,
         Err(why) => return Answer::failed(format!("the URL {why}")),
     };
-    let addrs = match target::resolve(&target, limits.policy).await {
-        Ok(a) => a,
-        Err(why) => return Answer::failed(why),
-    };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(limits.connect_timeout)
-        .timeout(limits.timeout)
-        .resolve_to_addrs(&target.host, &addrs)
-        .user_agent(concat!("canasta-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let client = match client {
+    // An address literal is not resolved by the client: check it here
+    // (names are checked by the client's resolver at every connection).
+    if target.host.parse::<std::net::IpAddr>().is_ok()
+        && let Err(why) = target::resolve(&target, limits.policy).await
+    {
+        return Answer::failed(why);
+    }
+    let client = match client(limits) {
         Ok(c) => c,
-        Err(e) => return Answer::failed(format!("cannot build the HTTP client: {e}")),
+        Err(why) => return Answer::failed(why),
     };
     let sent = client
         .post(&out.url)
@@ -94,7 +139,7 @@ pub async fn send(out: &Outgoing, limits: SendLimits) -> Answer {
     let mut response = match sent {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return Answer::failed("timed out".into()),
-        Err(e) if e.is_connect() => return Answer::failed(format!("cannot connect: {e}")),
+        Err(e) if e.is_connect() => return Answer::failed(connect_error(&e)),
         Err(e) => return Answer::failed(format!("request failed: {e}")),
     };
     let status = response.status().as_u16();
@@ -112,4 +157,15 @@ pub async fn send(out: &Outgoing, limits: SendLimits) -> Answer {
         excerpt: String::from_utf8_lossy(&bytes).into_owned(),
         error: None,
     }
+}
+
+/// A connection failure with its cause (a refused address says why).
+fn connect_error(e: &reqwest::Error) -> String {
+    let mut why = format!("cannot connect: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        why = format!("{why}: {cause}");
+        source = cause.source();
+    }
+    why
 }

@@ -488,15 +488,23 @@ pub fn record(
         (None, Some(s)) if !answer.delivered() => format!("the receiver answered {s}"),
         _ => String::new(),
     };
+    let attempted = repo::Attempted {
+        status,
+        next_attempt_at: next,
+        last_error: error.clone(),
+        response_status: answer.status.map(i32::from),
+        response_excerpt: answer.excerpt.clone(),
+        sent_at: answer.delivered().then_some(now),
+    };
+    if answer.delivered() && claimed.endpoint.failing_since.is_none() {
+        // The common case, one statement: the endpoint has nothing to clear.
+        let row = repo::record_attempt(conn, d.id, d.attempts, &attempted)?;
+        if row.is_some() {
+            ATTEMPTS.count(status);
+        }
+        return Ok(row);
+    }
     conn.transaction(|conn| {
-        let attempted = repo::Attempted {
-            status,
-            next_attempt_at: next,
-            last_error: error.clone(),
-            response_status: answer.status.map(i32::from),
-            response_excerpt: answer.excerpt.clone(),
-            sent_at: answer.delivered().then_some(now),
-        };
         let Some(row) = repo::record_attempt(conn, d.id, d.attempts, &attempted)? else {
             // Another sender took it over after this one's lease ran out.
             return Ok(None);

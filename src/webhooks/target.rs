@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 pub const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What configuration allows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TargetPolicy {
     /// Plain `http://` URLs.
     pub allow_http: bool,
