@@ -27,6 +27,14 @@ pub fn find_endpoint(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<En
         .optional()
 }
 
+/// Several endpoints, by id.
+pub fn endpoints_by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<EndpointRow>> {
+    w::table
+        .filter(w::id.eq_any(ids))
+        .select(EndpointRow::as_select())
+        .load(conn)
+}
+
 /// One endpoint, locked.
 pub fn lock_endpoint(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<EndpointRow>> {
     w::table

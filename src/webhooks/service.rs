@@ -418,12 +418,15 @@ pub fn claim(
 ) -> Result<Vec<Claimed>, AppError> {
     conn.transaction(|conn| {
         let claimed = repo::claim_due(conn, batch, crate::db::now() + lease)?;
+        // The batch's endpoints in one read, not one per delivery.
+        let ids: Vec<Uuid> = claimed.iter().filter_map(|d| d.endpoint_id).collect();
+        let endpoints = repo::endpoints_by_ids(conn, &ids)?;
         let mut out = vec![];
         for delivery in claimed {
-            let endpoint = match delivery.endpoint_id {
-                Some(id) => repo::find_endpoint(conn, id)?,
-                None => None,
-            };
+            let endpoint = endpoints
+                .iter()
+                .find(|e| Some(e.id) == delivery.endpoint_id)
+                .cloned();
             match endpoint {
                 Some(e) if e.active || delivery.topic == TEST_EVENT => out.push(Claimed {
                     delivery,
